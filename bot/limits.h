@@ -1,0 +1,63 @@
+/*
+ * Every bound pmbot enforces on data it did not produce, and every timeout,
+ * in one place (STYLE.md rule 12).  Each comment says where the number
+ * comes from so that a later change knows what it is trading.
+ */
+#ifndef PMBOT_LIMITS_H
+#define PMBOT_LIMITS_H
+
+/* SPEC "HTTP listener": bodies over 64 KiB are refused with 413. */
+#define LIMIT_HTTP_BODY (64 * 1024)
+
+/* Largest response body we accept from a REST peer (Jira search results,
+ * Mattermost post lists).  Bigger answers are cut off and treated as an
+ * error rather than grown without bound. */
+#define LIMIT_HTTP_RESPONSE (4 * 1024 * 1024)
+
+/* Largest WebSocket message we reassemble from fragments.  Mattermost
+ * posts are at most 16383 runes; 1 MiB leaves room for the JSON
+ * wrapping and for Slack's Block Kit envelopes. */
+#define LIMIT_WS_MESSAGE (1024 * 1024)
+
+/* One command line, as typed.  Mattermost allows 16383 characters in a
+ * post; a command longer than 4 KiB is not a command. */
+#define LIMIT_COMMAND_TEXT 4096
+
+/* Words in one command line after quoting is resolved. */
+#define LIMIT_COMMAND_ARGS 64
+
+/* Longest single line read by the console adapter. */
+#define LIMIT_CONSOLE_LINE 8192
+
+/* Configuration file size: the example is a few KiB. */
+#define LIMIT_CONFIG_FILE (1024 * 1024)
+
+/* Per-user command rate: this many commands per window. */
+#define LIMIT_RATE_COMMANDS 20
+#define LIMIT_RATE_WINDOW_MS 60000
+
+/* Grace period for in-flight work on SIGINT/SIGTERM before handles are
+ * closed regardless (a Redis that accepts but never answers). */
+#define LIMIT_SHUTDOWN_MS 5000
+
+/* Redis: connect timeout (hiredis 0.14 has no async timeout of its own)
+ * and the reconnect backoff bounds. */
+#define LIMIT_REDIS_CONNECT_MS 2000
+#define LIMIT_REDIS_BACKOFF_MIN_MS 100
+#define LIMIT_REDIS_BACKOFF_MAX_MS 5000
+/* A command waiting this long for Redis is answered with an error. */
+#define LIMIT_REDIS_COMMAND_MS 3000
+
+/* HTTP client: default total timeout, connect timeout, retries, and the
+ * cap on concurrent requests to one host. */
+#define LIMIT_HTTP_TIMEOUT_MS 10000
+#define LIMIT_HTTP_CONNECT_MS 5000
+#define LIMIT_HTTP_RETRIES 4
+#define LIMIT_HTTP_BACKOFF_MIN_MS 250
+#define LIMIT_HTTP_BACKOFF_MAX_MS 30000
+#define LIMIT_HTTP_PER_HOST 8
+
+/* Mattermost's default maximum post size in runes (MaxPostSize). */
+#define LIMIT_POST_RUNES 16383
+
+#endif
