@@ -6,6 +6,10 @@
 #ifndef PMBOT_LIMITS_H
 #define PMBOT_LIMITS_H
 
+/* bot/ is on the include path, so this file answers <limits.h> for every
+ * system header too (OpenSSL's err.h needs INT_MAX): pass it on. */
+#include_next <limits.h>
+
 /* SPEC "HTTP listener": bodies over 64 KiB are refused with 413. */
 #define LIMIT_HTTP_BODY (64 * 1024)
 
@@ -59,5 +63,9 @@
 
 /* Mattermost's default maximum post size in runes (MaxPostSize). */
 #define LIMIT_POST_RUNES 16383
+
+/* Metric series (metric + label set).  Labels can carry user-typed
+ * command words; past this many, new series are dropped, not grown. */
+#define LIMIT_METRICS_SERIES 512
 
 #endif
