@@ -19,8 +19,8 @@ struct post {
 	const char *thread;         /* thread root id, or NULL */
 	const char *ephemeral_user; /* or NULL */
 	const struct message *msg;
-	const char *dedup_key;      /* or NULL: posts with the same key are
-	                               delivered at most once */
+	const char *dedup_key; /* or NULL: posts with the same key are
+				  delivered at most once */
 };
 
 struct adapter_ops {

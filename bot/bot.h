@@ -54,8 +54,12 @@ struct bot {
 	uv_timer_t shutdown_timer; /* the bounded grace period */
 	int shutting_down;
 	int exit_code;
-	int pending_stops; /* components still closing */
+	int pending_stops;     /* components still closing */
+	int inflight;          /* requests started and not yet done (router) */
+	struct config retired; /* the configuration before the last reload */
+	int has_retired;
 	long long started_ms;
+	long long shutdown_ms; /* when shutdown began */
 };
 
 /* Runs the bot until shutdown; returns the process exit status. */
@@ -65,6 +69,8 @@ void bot_shutdown(struct bot *bot, int exit_code);
 /* Posts through the first adapter that is ready (scheduled posts, DMs).
  * Returns 0 or -1. */
 int bot_post(struct bot *bot, const struct post *p);
+/* Milliseconds since start. */
+long long bot_uptime_ms(const struct bot *bot);
 /* Whether Redis and every adapter are up; reason filled when not. */
 int bot_ready(struct bot *bot, char *reason, size_t len);
 

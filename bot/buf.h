@@ -16,7 +16,10 @@ struct buf {
 	size_t max; /* 0: no cap; else appends that would pass it fail */
 };
 
-#define BUF_INIT {NULL, 0, 0, 0}
+#define BUF_INIT              \
+	{                     \
+		NULL, 0, 0, 0 \
+	}
 
 void buf_init(struct buf *b, size_t max);
 /* These return 0, or -1 when the cap would be exceeded (the buffer is

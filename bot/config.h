@@ -22,22 +22,22 @@ struct strlist {
  * end when "after_end"), optionally pinned to a wall-clock time on the
  * resulting day ("at": "16:00"), with the text to post. */
 struct meeting_reminder {
-	char *id;          /* e.g. "prep", "start", "after" */
-	long offset_min;   /* minutes relative to start (negative = before) */
-	int after_end;     /* offset counts from the end instead */
-	int at_hour;       /* -1 when unset */
+	char *id;        /* e.g. "prep", "start", "after" */
+	long offset_min; /* minutes relative to start (negative = before) */
+	int after_end;   /* offset counts from the end instead */
+	int at_hour;     /* -1 when unset */
 	int at_min;
-	char *text;        /* may carry {placeholders} */
+	char *text; /* may carry {placeholders} */
 };
 
 struct meeting {
-	char *id;          /* "pm-weekly-sync" */
-	char *title;       /* "PM Weekly Sync" */
-	char *channel;     /* channel key or name, e.g. "pm" */
-	char *timezone;    /* IANA */
-	char *dtstart;     /* local "YYYY-MM-DDTHH:MM:SS" in timezone */
+	char *id;       /* "pm-weekly-sync" */
+	char *title;    /* "PM Weekly Sync" */
+	char *channel;  /* channel key or name, e.g. "pm" */
+	char *timezone; /* IANA */
+	char *dtstart;  /* local "YYYY-MM-DDTHH:MM:SS" in timezone */
 	long duration_min;
-	char *rrule;       /* RFC 5545 RRULE body, e.g. "FREQ=WEEKLY;BYDAY=WE" */
+	char *rrule; /* RFC 5545 RRULE body, e.g. "FREQ=WEEKLY;BYDAY=WE" */
 	char *description;
 	struct meeting_reminder *reminders;
 	size_t nreminders;
@@ -56,10 +56,10 @@ struct rotation_conf {
 	int handoff_hour;
 	int handoff_min;
 	char *timezone;
-	char *channel;          /* where it works (twitter / triage) */
-	char *meeting;          /* meeting id the duty is tied to, or NULL */
-	long ack_minutes;       /* twitter: ping again after */
-	long escalate_minutes;  /* twitter: name the next PM after */
+	char *channel;         /* where it works (twitter / triage) */
+	char *meeting;         /* meeting id the duty is tied to, or NULL */
+	long ack_minutes;      /* twitter: ping again after */
+	long escalate_minutes; /* twitter: name the next PM after */
 };
 
 struct checklist_item_conf {
@@ -158,12 +158,12 @@ struct config_problems {
  * config_problems_free).  On success every secret has been registered
  * with log_add_secret().
  */
-int config_load(struct config *cfg, const char *path,
-    struct config_problems *probs);
+int config_load(
+    struct config *cfg, const char *path, struct config_problems *probs);
 /* The same from a string, without reading any file or the environment
  * (tests, fuzzing).  name is used in messages. */
-int config_load_string(struct config *cfg, const char *json,
-    struct config_problems *probs);
+int config_load_string(
+    struct config *cfg, const char *json, struct config_problems *probs);
 void config_free(struct config *cfg);
 void config_problems_free(struct config_problems *probs);
 
@@ -177,11 +177,10 @@ int strlist_has(const struct strlist *l, const char *s);
 const char *config_channel(const struct config *cfg, const char *key);
 /* Whether the bot listens in the channel of this name. */
 int config_listens_in(const struct config *cfg, const char *channel);
-const struct meeting *config_meeting(const struct config *cfg,
-    const char *id);
-const struct rotation_conf *config_rotation(const struct config *cfg,
-    const char *name);
-const struct checklist_conf *config_checklist(const struct config *cfg,
-    const char *name);
+const struct meeting *config_meeting(const struct config *cfg, const char *id);
+const struct rotation_conf *config_rotation(
+    const struct config *cfg, const char *name);
+const struct checklist_conf *config_checklist(
+    const struct config *cfg, const char *name);
 
 #endif

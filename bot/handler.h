@@ -48,12 +48,12 @@ struct request;
 
 struct cmd_entry {
 	const char *name;
-	const char *aliases[4];   /* NULL-terminated */
-	const char *usage;        /* "brief add <slug> <url> [owner @user]" */
-	const char *summary;      /* one line for the command list */
-	const char *examples;     /* lines separated by '\n', or NULL */
-	int args_min;             /* words after the name (and subcommand) */
-	int args_max;             /* -1: any */
+	const char *aliases[4]; /* NULL-terminated */
+	const char *usage;      /* "brief add <slug> <url> [owner @user]" */
+	const char *summary;    /* one line for the command list */
+	const char *examples;   /* lines separated by '\n', or NULL */
+	int args_min;           /* words after the name (and subcommand) */
+	int args_max;           /* -1: any */
 	enum cmd_perm perm;
 	const struct cmd_entry *subs; /* array ended by a {NULL} entry */
 	enum cmd_retval (*exec)(struct request *req);
@@ -96,9 +96,9 @@ struct request {
 	void *bot; /* opaque; for the core's helpers only */
 
 	struct reply_sink sink;
-	int replied;  /* how many replies went out */
+	int replied; /* how many replies went out */
 	long long started_ms;
-	void *hdata;  /* the handler's own state while waiting */
+	void *hdata; /* the handler's own state while waiting */
 };
 
 /* Replies visible in the channel (in the thread for mentions). */
@@ -107,8 +107,7 @@ void reply(struct request *req, const char *fmt, ...)
 /* Replies only the caller sees. */
 void reply_private(struct request *req, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void reply_message(struct request *req, const struct message *m,
-    int ephemeral);
+void reply_message(struct request *req, const struct message *m, int ephemeral);
 /* An error only the caller sees; returns CMD_ERROR. */
 enum cmd_retval reply_error(struct request *req, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -122,14 +121,14 @@ void request_done(struct request *req, enum cmd_retval rv);
 
 /* Posts outside the conversation: to a channel name or "@user" (a DM).
  * Returns 0 or -1 when no adapter could take it. */
-int request_post(struct request *req, const char *channel,
-    const struct message *m);
+int request_post(
+    struct request *req, const char *channel, const struct message *m);
 
 /* Typed argument checks that reply on failure (validate, then act). */
 int arg_user_or_reply(struct request *req, const char *arg, char **user);
 int arg_slug_or_reply(struct request *req, const char *arg);
-int arg_int_or_reply(struct request *req, const char *arg, long min,
-    long max, long *out);
+int arg_int_or_reply(
+    struct request *req, const char *arg, long min, long max, long *out);
 
 /* Time now, in milliseconds since the epoch (wall clock). */
 long long now_ms(void);

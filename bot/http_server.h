@@ -21,8 +21,8 @@ typedef void http_route_cb(struct http_exchange *x, void *priv);
 
 /* Creates the listening vhost on ctx; listen is "host:port" (port 0 picks
  * a free port).  NULL with err filled when it cannot listen. */
-struct http_server *http_server_new(struct lws_context *ctx,
-    const char *listen, char *err, size_t errlen);
+struct http_server *http_server_new(
+    struct lws_context *ctx, const char *listen, char *err, size_t errlen);
 /* Registers a route: method "GET"/"POST"; path exact, or a prefix when it
  * ends with '/'. */
 void http_server_route(struct http_server *srv, const char *method,
@@ -37,10 +37,10 @@ const char *http_exchange_query(const struct http_exchange *x); /* or "" */
 const char *http_exchange_body(const struct http_exchange *x);  /* or "" */
 size_t http_exchange_body_len(const struct http_exchange *x);
 /* A request header by lower-case name, or NULL. */
-const char *http_exchange_header(const struct http_exchange *x,
-    const char *name);
+const char *http_exchange_header(
+    const struct http_exchange *x, const char *name);
 /* Answers and releases the exchange. */
-void http_respond(struct http_exchange *x, int status,
-    const char *content_type, const char *body, size_t len);
+void http_respond(struct http_exchange *x, int status, const char *content_type,
+    const char *body, size_t len);
 
 #endif

@@ -93,8 +93,8 @@ token_len(const char *p)
 	size_t n = 0;
 
 	while (p[n] && p[n] != ' ' && p[n] != '"' && p[n] != '\'' &&
-	    p[n] != ',' && p[n] != '\n' && p[n] != '\r' && p[n] != '&' &&
-	    p[n] != ';')
+	       p[n] != ',' && p[n] != '\n' && p[n] != '\r' && p[n] != '&' &&
+	       p[n] != ';')
 		n++;
 	return n;
 }
@@ -108,8 +108,8 @@ static size_t
 match_credential(const char *p, size_t *keep)
 {
 	static const char *prefixes[] = {"xoxb-", "xoxp-", "xapp-", "xoxa-",
-	    "xoxe-", "Bearer ", "Basic ", "bearer ", "basic ", "token=",
-	    "password=", "Token "};
+	    "xoxe-", "Bearer ", "Basic ", "bearer ", "basic ",
+	    "token=", "password=", "Token "};
 	size_t i, n;
 
 	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
@@ -195,12 +195,14 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	buf_free(&raw);
 	timestamp(ts, sizeof(ts));
 	if (cur_format == LOG_JSON) {
-		buf_printf(&line, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", ts,
+		buf_printf(&line,
+		    "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", ts,
 		    level_names[level]);
 		buf_json_string(&line, clean);
 		buf_puts(&line, "}\n");
 	} else {
-		buf_printf(&line, "%s %-5s %s\n", ts, level_names[level], clean);
+		buf_printf(
+		    &line, "%s %-5s %s\n", ts, level_names[level], clean);
 	}
 	fputs(buf_str(&line), fp);
 	fflush(fp);

@@ -34,7 +34,8 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap);
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 /* Logs and exits 1.  Only for the unrecoverable (out of memory). */
-void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
 
 /* Masks secrets in s in place-free fashion; returns a new string. */
 char *log_redact(const char *s);

@@ -1,6 +1,193 @@
-/* placeholder: replaced by the real command line */
-int
-main(void)
+/*
+ * pmbot's command line: a thin layer that parses words and options and
+ * hands over to the core (bot_run, config_load).  Options are declared
+ * as data so that --help and the errors follow from one table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "bot.h"
+#include "config.h"
+#include "log.h"
+
+struct cli {
+	const char *command;
+	const char *config;
+	const char *user;
+	const char *channel;
+};
+
+struct cli_option {
+	const char *name;
+	size_t offset;        /* where the value goes in struct cli */
+	const char *commands; /* which commands take it, ' '-separated */
+	const char *help;
+};
+
+static const struct cli_option options[] = {
+    {"--config", offsetof(struct cli, config), "run console check-config",
+	"configuration file (default: $PMBOT_CONFIG, config/pmbot.json, "
+	"/etc/pmbot/pmbot.json)"},
+    {"--user", offsetof(struct cli, user), "console",
+	"the user the console speaks as (default: $USER)"},
+    {"--channel", offsetof(struct cli, channel), "console",
+	"the channel the console speaks in (default: the ask channel)"},
+};
+
+static const char usage_text[] =
+    "usage: pmbot [--config FILE]\n"
+    "       pmbot console [--config FILE] [--user NAME] [--channel NAME]\n"
+    "       pmbot check-config [--config FILE]\n"
+    "       pmbot --version | --help\n"
+    "\n"
+    "With no chat server configured, pmbot runs the console on a private\n"
+    "redis-server it starts in its state folder ($PMBOT_STATE_DIR).\n";
+
+static int
+takes(const struct cli_option *o, const char *command)
 {
+	const char *p = strstr(o->commands, command);
+	size_t n = strlen(command);
+
+	while (p) {
+		if ((p == o->commands || p[-1] == ' ') &&
+		    (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+		p = strstr(p + 1, command);
+	}
 	return 0;
+}
+
+static int
+parse(int argc, char **argv, struct cli *cli)
+{
+	int i;
+	size_t k;
+
+	cli->command = "run";
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct cli_option *o = NULL;
+
+		if (a[0] != '-') {
+			if (i != 1) {
+				fprintf(stderr,
+				    "pmbot: unexpected argument "
+				    "\"%s\"\n%s",
+				    a, usage_text);
+				return -1;
+			}
+			cli->command = a;
+			continue;
+		}
+		for (k = 0; k < sizeof(options) / sizeof(options[0]); k++) {
+			size_t n = strlen(options[k].name);
+
+			if (strncmp(a, options[k].name, n) == 0 &&
+			    (a[n] == '\0' || a[n] == '=')) {
+				o = &options[k];
+				break;
+			}
+		}
+		if (o == NULL || !takes(o, cli->command)) {
+			fprintf(stderr,
+			    "pmbot: unknown option \"%s\" for "
+			    "\"%s\"\n%s",
+			    a, cli->command, usage_text);
+			return -1;
+		}
+		{
+			const char *v = strchr(a, '=');
+
+			if (v)
+				v++;
+			else if (i + 1 < argc)
+				v = argv[++i];
+			if (v == NULL || *v == '\0') {
+				fprintf(stderr,
+				    "pmbot: option \"%s\" needs a "
+				    "value\n",
+				    o->name);
+				return -1;
+			}
+			*(const char **)((char *)cli + o->offset) = v;
+		}
+	}
+	if (strcmp(cli->command, "run") && strcmp(cli->command, "console") &&
+	    strcmp(cli->command, "check-config")) {
+		fprintf(stderr, "pmbot: unknown command \"%s\"\n%s",
+		    cli->command, usage_text);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_config(const char *path)
+{
+	struct config cfg;
+	struct config_problems probs = {0};
+	size_t i;
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	rc = config_load(&cfg, path, &probs);
+	if (rc == 0) {
+		printf("ok\n");
+	} else {
+		for (i = 0; i < probs.n; i++)
+			printf("%s\n", probs.v[i]);
+	}
+	config_problems_free(&probs);
+	config_free(&cfg);
+	log_clear_secrets();
+	return rc == 0 ? 0 : 2;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli cli;
+	struct bot_options opt;
+	const char *user;
+	size_t k;
+	int rc;
+
+	memset(&cli, 0, sizeof(cli));
+	if (argc > 1 &&
+	    (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+		printf("pmbot %s\n", PMBOT_VERSION);
+		return 0;
+	}
+	if (argc > 1 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(usage_text, stdout);
+		fputs("\noptions:\n", stdout);
+		for (k = 0; k < sizeof(options) / sizeof(options[0]); k++)
+			printf(
+			    "  %-10s %s\n", options[k].name, options[k].help);
+		return 0;
+	}
+	if (parse(argc, argv, &cli) < 0)
+		return 2;
+	if (strcmp(cli.command, "check-config") == 0)
+		return check_config(cli.config);
+
+	memset(&opt, 0, sizeof(opt));
+	opt.mode =
+	    strcmp(cli.command, "console") == 0 ? MODE_CONSOLE : MODE_RUN;
+	opt.config_path = cli.config;
+	user = cli.user ? cli.user : getenv("USER");
+	opt.console_user = user && *user ? user : "console";
+	opt.console_channel = cli.channel;
+	opt.console_fd_in = STDIN_FILENO;
+	opt.console_fd_out = STDOUT_FILENO;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = bot_run(&opt);
+	curl_global_cleanup();
+	return rc;
 }

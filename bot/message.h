@@ -43,10 +43,10 @@ struct message *message_dup(const struct message *m);
 void message_printf(struct message *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void message_card(struct message *m, const char *title, const char *link);
-void message_field(struct message *m, const char *name, const char *value,
-    int is_short);
-void message_button(struct message *m, const char *label, const char *action,
-    int primary);
+void message_field(
+    struct message *m, const char *name, const char *value, int is_short);
+void message_button(
+    struct message *m, const char *label, const char *action, int primary);
 /* Plain-text rendering (console, logs, fallbacks): markup removed, links
  * shown as "label <url>", the card as indented "name: value" lines. */
 char *message_render_plain(const struct message *m);

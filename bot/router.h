@@ -34,8 +34,8 @@ extern const struct cmd_entry *const handler_table[];
 
 /* Finds a command by name or alias; NULL when unknown. */
 const struct cmd_entry *router_find(const char *word);
-const struct cmd_entry *router_find_sub(const struct cmd_entry *cmd,
-    const char *word);
+const struct cmd_entry *router_find_sub(
+    const struct cmd_entry *cmd, const char *word);
 
 /*
  * Splits a command line into words: blanks separate, "double quotes"
@@ -58,8 +58,8 @@ int edit_distance(const char *a, const char *b);
 char *router_help(const struct cmd_entry *cmd, const struct cmd_entry *sub);
 
 /* Whether the user may run the entry under cfg's roles. */
-int router_permitted(const struct config *cfg, const char *user,
-    enum cmd_perm perm);
+int router_permitted(
+    const struct config *cfg, const char *user, enum cmd_perm perm);
 
 /* Per-user command rate limiting (LIMIT_RATE_COMMANDS per window), in
  * memory: each replica limits what it serves. */

@@ -29,8 +29,8 @@ struct store;
  *    store stopped, or no answer within LIMIT_REDIS_COMMAND_MS); err says
  *    why in words fit for the log.
  */
-typedef void store_cb(struct store *st, redisReply *reply, const char *err,
-    void *priv);
+typedef void store_cb(
+    struct store *st, redisReply *reply, const char *err, void *priv);
 
 /* Called when the connection comes up (up = 1) or goes down (up = 0). */
 typedef void store_state_cb(struct store *st, int up, void *priv);
@@ -58,8 +58,7 @@ const char *store_status(const struct store *st);
  * Returns 0 when queued (cb will run), -1 when the store is not connected
  * (cb will not run; reply with STORE_UNAVAILABLE).
  */
-int store_cmd(struct store *st, store_cb *cb, void *priv, const char *fmt,
-    ...);
+int store_cmd(struct store *st, store_cb *cb, void *priv, const char *fmt, ...);
 int store_cmdargv(struct store *st, store_cb *cb, void *priv, int argc,
     const char **argv, const size_t *lens);
 
