@@ -19,6 +19,7 @@ struct http_server;
 struct metrics;
 struct local_redis;
 struct rate_table;
+struct scheduler;
 
 #define BOT_MAX_ADAPTERS 4
 
@@ -47,6 +48,7 @@ struct bot {
 	struct metrics *metrics;
 	struct local_redis *local_redis;
 	struct rate_table *rates;
+	struct scheduler *sched;
 	struct adapter *adapters[BOT_MAX_ADAPTERS];
 	int nadapters;
 

@@ -28,8 +28,11 @@
 #include "local_redis.h"
 #include "log.h"
 #include "lws_setup.h"
+#include "mattermost.h"
 #include "metrics.h"
 #include "router.h"
+#include "scheduler.h"
+#include "slack.h"
 #include "store.h"
 
 #define DEFAULT_REDIS_URL "redis://127.0.0.1:6379/0"
@@ -186,9 +189,25 @@ shutdown_tick(uv_timer_t *t)
 	}
 }
 
+static void stop_store_and_rest(void *priv);
+
+/* The scheduler stops first: a job it has claimed still needs the store
+ * and the outbox to finish. */
 static void
 stop_components(struct bot *bot)
 {
+	if (bot->sched) {
+		scheduler_stop(bot->sched, stop_store_and_rest, bot);
+		return;
+	}
+	stop_store_and_rest(bot);
+}
+
+static void
+stop_store_and_rest(void *priv)
+{
+	struct bot *bot = priv;
+
 	bot->pending_stops = 1; /* held until every stop below is issued */
 	if (bot->http) {
 		bot->pending_stops++;
@@ -379,6 +398,15 @@ setup_store(struct bot *bot, int console)
 	return 0;
 }
 
+static int
+add_adapter(struct bot *bot, struct adapter *a)
+{
+	if (a == NULL)
+		return -1;
+	bot->adapters[bot->nadapters++] = a;
+	return 0;
+}
+
 static void
 free_bot(struct bot *bot)
 {
@@ -390,6 +418,8 @@ free_bot(struct bot *bot)
 		http_server_free(bot->httpd);
 	if (bot->http)
 		http_client_free(bot->http);
+	if (bot->sched)
+		scheduler_free(bot->sched);
 	if (bot->store)
 		store_free(bot->store);
 	local_redis_free(bot->local_redis);
@@ -448,6 +478,13 @@ bot_run(const struct bot_options *opt)
 	if (setup_listener(bot, console) < 0)
 		goto fail;
 	bot->http = http_client_new(&bot->loop);
+	if (!console && bot->cfg.mm_url &&
+	    add_adapter(bot, mattermost_new(bot)) < 0)
+		goto fail;
+	if (!console && bot->cfg.slack_app_token &&
+	    add_adapter(bot, slack_new(bot)) < 0)
+		goto fail;
+	bot->sched = scheduler_new(bot);
 	if (console)
 		bot->adapters[bot->nadapters++] =
 		    console_new(bot, opt->console_user,
@@ -466,6 +503,7 @@ bot_run(const struct bot_options *opt)
 		if (bot->adapters[i]->ops->start(bot->adapters[i]) < 0)
 			goto fail;
 	}
+	scheduler_start(bot->sched);
 	started = 1;
 	bot->exit_code = 0;
 	log_info("pmbot %s: running (%s)", PMBOT_VERSION,

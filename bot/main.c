@@ -13,12 +13,18 @@
 #include "bot.h"
 #include "config.h"
 #include "log.h"
+#include "mattermost.h"
+#include "scheduler.h"
 
 struct cli {
 	const char *command;
 	const char *config;
 	const char *user;
 	const char *channel;
+	const char *from;
+	const char *days;
+	const char *json; /* flags: non-NULL when given */
+	const char *ics;
 };
 
 struct cli_option {
@@ -26,22 +32,34 @@ struct cli_option {
 	size_t offset;        /* where the value goes in struct cli */
 	const char *commands; /* which commands take it, ' '-separated */
 	const char *help;
+	int flag; /* takes no value */
 };
 
 static const struct cli_option options[] = {
-    {"--config", offsetof(struct cli, config), "run console check-config",
+    {"--config", offsetof(struct cli, config),
+	"run console check-config schedule register-commands",
 	"configuration file (default: $PMBOT_CONFIG, config/pmbot.json, "
 	"/etc/pmbot/pmbot.json)"},
     {"--user", offsetof(struct cli, user), "console",
 	"the user the console speaks as (default: $USER)"},
     {"--channel", offsetof(struct cli, channel), "console",
 	"the channel the console speaks in (default: the ask channel)"},
+    {"--from", offsetof(struct cli, from), "schedule",
+	"first day of the window, YYYY-MM-DD (default: today)"},
+    {"--days", offsetof(struct cli, days), "schedule",
+	"length of the window in days (default: 7)"},
+    {"--json", offsetof(struct cli, json), "schedule", "print JSON", 1},
+    {"--ics", offsetof(struct cli, ics), "schedule", "print an iCalendar file",
+	1},
 };
 
 static const char usage_text[] =
     "usage: pmbot [--config FILE]\n"
     "       pmbot console [--config FILE] [--user NAME] [--channel NAME]\n"
     "       pmbot check-config [--config FILE]\n"
+    "       pmbot schedule [--config FILE] [--from YYYY-MM-DD] [--days N] "
+    "[--json|--ics]\n"
+    "       pmbot register-commands [--config FILE]\n"
     "       pmbot --version | --help\n"
     "\n"
     "With no chat server configured, pmbot runs the console on a private\n"
@@ -100,6 +118,10 @@ parse(int argc, char **argv, struct cli *cli)
 			    a, cli->command, usage_text);
 			return -1;
 		}
+		if (o->flag) {
+			*(const char **)((char *)cli + o->offset) = a;
+			continue;
+		}
 		{
 			const char *v = strchr(a, '=');
 
@@ -118,7 +140,9 @@ parse(int argc, char **argv, struct cli *cli)
 		}
 	}
 	if (strcmp(cli->command, "run") && strcmp(cli->command, "console") &&
-	    strcmp(cli->command, "check-config")) {
+	    strcmp(cli->command, "check-config") &&
+	    strcmp(cli->command, "schedule") &&
+	    strcmp(cli->command, "register-commands")) {
 		fprintf(stderr, "pmbot: unknown command \"%s\"\n%s",
 		    cli->command, usage_text);
 		return -1;
@@ -146,6 +170,56 @@ check_config(const char *path)
 	config_free(&cfg);
 	log_clear_secrets();
 	return rc == 0 ? 0 : 2;
+}
+
+/* The commands that need a valid configuration and then do one thing. */
+static int
+with_config(const struct cli *cli)
+{
+	struct config cfg;
+	struct config_problems probs = {0};
+	size_t i;
+	long days = 7;
+	char *end;
+	int rc;
+
+	if (cli->json && cli->ics) {
+		fprintf(stderr, "pmbot: --json and --ics exclude each other\n");
+		return 2;
+	}
+	if (cli->days) {
+		days = strtol(cli->days, &end, 10);
+		if (*end || days < 1 || days > 366) {
+			fprintf(stderr,
+			    "pmbot: --days wants 1 to 366, not "
+			    "\"%s\"\n",
+			    cli->days);
+			return 2;
+		}
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	if (config_load(&cfg, cli->config, &probs) < 0) {
+		fprintf(stderr, "pmbot: the configuration has problems:\n");
+		for (i = 0; i < probs.n; i++)
+			fprintf(stderr, "  %s\n", probs.v[i]);
+		config_problems_free(&probs);
+		config_free(&cfg);
+		return 2;
+	}
+	config_problems_free(&probs);
+	log_setup(cfg.log_level, cfg.log_format);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (strcmp(cli->command, "schedule") == 0)
+		rc = schedule_command(&cfg, cli->from, (int)days,
+		    cli->json  ? 1
+		    : cli->ics ? 2
+			       : 0);
+	else
+		rc = mattermost_register_commands(&cfg);
+	curl_global_cleanup();
+	config_free(&cfg);
+	log_clear_secrets();
+	return rc;
 }
 
 int
@@ -176,6 +250,9 @@ main(int argc, char **argv)
 		return 2;
 	if (strcmp(cli.command, "check-config") == 0)
 		return check_config(cli.config);
+	if (strcmp(cli.command, "schedule") == 0 ||
+	    strcmp(cli.command, "register-commands") == 0)
+		return with_config(&cli);
 
 	memset(&opt, 0, sizeof(opt));
 	opt.mode =
