@@ -39,6 +39,10 @@ size_t http_exchange_body_len(const struct http_exchange *x);
 /* A request header by lower-case name, or NULL. */
 const char *http_exchange_header(
     const struct http_exchange *x, const char *name);
+/* Adds a response header ("Retry-After", "1") sent with the answer; call
+ * before http_respond. */
+void http_exchange_add_header(
+    struct http_exchange *x, const char *name, const char *value);
 /* Answers and releases the exchange. */
 void http_respond(struct http_exchange *x, int status, const char *content_type,
     const char *body, size_t len);
