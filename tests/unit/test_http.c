@@ -464,6 +464,74 @@ test_query_and_header(void **state)
 	result_free(&r);
 }
 
+/* Sends raw bytes on a fresh connection, runs the loop a little, and
+ * returns what came back (the caller frees it). */
+static char *
+raw_exchange(const char *req, size_t len)
+{
+	struct sockaddr_in sa;
+	struct buf out = BUF_INIT;
+	char tmp[4096];
+	ssize_t n;
+	int fd, i;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)http_server_port(E.srv));
+	/* The kernel completes the handshake from the listen backlog. */
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(send(fd, req, len, MSG_NOSIGNAL), (ssize_t)len);
+	for (i = 0; i < 20; i++) {
+		run_for(25);
+		while ((n = recv(fd, tmp, sizeof(tmp), MSG_DONTWAIT)) > 0)
+			buf_append(&out, tmp, (size_t)n);
+		if (n == 0 || strstr(buf_str(&out), "\r\n\r\n") != NULL)
+			break;
+	}
+	close(fd);
+	return buf_detach(&out);
+}
+
+static void
+test_bad_input(void **state)
+{
+	static const char brew[] = "BREW /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char badlen[] = "POST /echo HTTP/1.1\r\nHost: x\r\n"
+				     "Content-Length: 12abc\r\n\r\n";
+	static const char huge[] = "POST /echo HTTP/1.1\r\nHost: x\r\n"
+				   "Content-Length: 99999999999\r\n\r\nxx";
+	static const char junk[] = "\x01\x02\xff nonsense\r\n\r\n";
+	static const char two[] = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct result r;
+	char *got;
+
+	/* lws refuses methods it does not parse itself, with a 403. */
+	got = raw_exchange(brew, sizeof(brew) - 1);
+	assert_true(strncmp(got, "HTTP/1.0 403", 12) == 0);
+	free(got);
+	got = raw_exchange(badlen, sizeof(badlen) - 1);
+	assert_true(strncmp(got, "HTTP/1.1 400", 12) == 0);
+	free(got);
+	got = raw_exchange(huge, sizeof(huge) - 1);
+	assert_true(strncmp(got, "HTTP/1.1 413", 12) == 0);
+	free(got);
+	got = raw_exchange(junk, sizeof(junk) - 1);
+	assert_true(got[0] == '\0' || strncmp(got, "HTTP/1.", 7) == 0);
+	free(got);
+	got = raw_exchange(two, sizeof(two) - 1);
+	assert_true(strncmp(got, "HTTP/1.1 200", 12) == 0);
+	assert_non_null(strstr(got, "hello world"));
+	free(got);
+	/* Still serving. */
+	send_req("GET", "/hello", NULL, 0, &r, 2000, 0, 1);
+	run_until(&r.done, 3000);
+	assert_int_equal(r.status, 200);
+	result_free(&r);
+}
+
 static void
 stopped(void *priv)
 {
@@ -534,6 +602,7 @@ main(void)
 	    cmocka_unit_test(test_timeout),
 	    cmocka_unit_test(test_connection_refused),
 	    cmocka_unit_test(test_query_and_header),
+	    cmocka_unit_test(test_bad_input),
 	    cmocka_unit_test(test_stop_and_teardown),
 	};
 
