@@ -291,6 +291,14 @@ on_request(struct lws *wsi, struct pss *pss, const char *uri)
 	if (method == NULL) {
 		x->refuse_status = 400;
 		x->refuse_text = "unsupported method\n";
+	} else if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) >
+		   0) {
+		/* lws 4.1 does not decode chunked request bodies: refuse
+		 * rather than read the chunks as the next request. */
+		x->refuse_status = 400;
+		x->refuse_text = "chunked bodies are not accepted; send "
+				 "Content-Length\n";
+		x->close_after = 1;
 	} else if (clen == -2) {
 		x->refuse_status = 400;
 		x->refuse_text = "malformed content-length\n";

@@ -213,6 +213,29 @@ route_inspect(struct http_exchange *x, void *priv)
 	buf_free(&b);
 }
 
+static int gate_now, gate_max;
+
+static void
+gate_release(uv_timer_t *t)
+{
+	gate_now--;
+	http_respond(t->data, 200, NULL, "ok", 2);
+	uv_close((uv_handle_t *)t, (uv_close_cb)free);
+}
+
+/* Holds each request 100 ms and records how many overlapped. */
+static void
+route_gate(struct http_exchange *x, void *priv)
+{
+	uv_timer_t *t = xmalloc(sizeof(*t));
+
+	if (++gate_now > gate_max)
+		gate_max = gate_now;
+	uv_timer_init(&E.loop, t);
+	t->data = x;
+	uv_timer_start(t, gate_release, 100, 0);
+}
+
 static int
 setup(void **state)
 {
@@ -233,6 +256,7 @@ setup(void **state)
 	http_server_route(E.srv, "GET", "/busy", route_busy, NULL);
 	http_server_route(E.srv, "POST", "/fail", route_fail, NULL);
 	http_server_route(E.srv, "GET", "/hold", route_hold, NULL);
+	http_server_route(E.srv, "GET", "/gate", route_gate, NULL);
 	http_server_route(E.srv, "GET", "/inspect/", route_inspect, NULL);
 	E.hc = http_client_new(&E.loop);
 	snprintf(E.base, sizeof(E.base), "http://127.0.0.1:%d",
@@ -533,6 +557,44 @@ test_bad_input(void **state)
 }
 
 static void
+test_per_host_cap(void **state)
+{
+	enum { N = LIMIT_HTTP_PER_HOST + 4 };
+	struct result r[N];
+	int i, all;
+
+	gate_now = gate_max = 0;
+	for (i = 0; i < N; i++)
+		send_req("GET", "/gate", NULL, 0, &r[i], 3000, 0, 1);
+	assert_int_equal(http_client_pending(E.hc), N);
+	for (i = 0; i < N; i++)
+		run_until(&r[i].done, 3000);
+	all = 1;
+	for (i = 0; i < N; i++) {
+		all &= r[i].status == 200;
+		result_free(&r[i]);
+	}
+	assert_true(all);
+	assert_int_equal(gate_max, LIMIT_HTTP_PER_HOST);
+	assert_int_equal(http_client_pending(E.hc), 0);
+}
+
+static void
+test_chunked_body(void **state)
+{
+	static const char req[] = "POST /echo HTTP/1.1\r\nHost: x\r\n"
+				  "Content-Type: text/plain\r\n"
+				  "Transfer-Encoding: chunked\r\n\r\n"
+				  "4\r\nping\r\n0\r\n\r\n";
+	char *got = raw_exchange(req, sizeof(req) - 1);
+
+	/* Refused plainly, not echoed empty. */
+	assert_true(strncmp(got, "HTTP/1.1 400", 12) == 0);
+	assert_non_null(strstr(got, "Content-Length"));
+	free(got);
+}
+
+static void
 stopped(void *priv)
 {
 	*(int *)priv = 1;
@@ -603,6 +665,8 @@ main(void)
 	    cmocka_unit_test(test_connection_refused),
 	    cmocka_unit_test(test_query_and_header),
 	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_per_host_cap),
+	    cmocka_unit_test(test_chunked_body),
 	    cmocka_unit_test(test_stop_and_teardown),
 	};
 
