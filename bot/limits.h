@@ -39,6 +39,13 @@
 /* Per-user command rate: this many commands per window. */
 #define LIMIT_RATE_COMMANDS 20
 #define LIMIT_RATE_WINDOW_MS 60000
+/* Users the rate table remembers at once.  Idle users are dropped first;
+ * a team's chat has far fewer people active within one window. */
+#define LIMIT_RATE_USERS 4096
+
+/* The guide text file (config/guide.md) is a few KiB; anything much
+ * bigger is not the guide. */
+#define LIMIT_GUIDE_FILE (256 * 1024)
 
 /* Grace period for in-flight work on SIGINT/SIGTERM before handles are
  * closed regardless (a Redis that accepts but never answers). */

@@ -53,6 +53,11 @@ int nearest_words(const char *word, const char *const *known, size_t nknown,
     const char **out, int max);
 /* Edit distance between two strings (Damerau: adjacent swaps count 1). */
 int edit_distance(const char *a, const char *b);
+/* Appends `; did you mean "a", "b" or "c"?` naming the known words
+ * nearest to word (every command name and alias when known is NULL), or
+ * nothing; returns how many were named. */
+int router_did_you_mean(
+    struct buf *out, const char *word, const char *const *known, size_t nknown);
 
 /* Usage text of one entry, or the command list when cmd is NULL. */
 char *router_help(const struct cmd_entry *cmd, const struct cmd_entry *sub);

@@ -1,0 +1,22 @@
+/*
+ * The table of every command (STYLE.md rule 2): help, the umbrella, the
+ * did-you-mean answers and Mattermost command registration are all
+ * generated from it, so adding a command is adding its entry here.
+ * The order is the order of the command list in help.
+ */
+#include <stddef.h>
+
+#include "handler.h"
+#include "router.h"
+
+extern const struct cmd_entry cmd_pm_entry;
+extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_guide_entry;
+
+const struct cmd_entry *const handler_table[] = {
+    &cmd_pm_entry,
+    &cmd_help_entry,
+    &cmd_guide_entry,
+    /* Further command entries go here, e.g. &cmd_brief_entry. */
+    NULL,
+};
