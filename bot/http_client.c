@@ -526,6 +526,29 @@ complete(struct hreq *r, long status, const char *error)
 	req_free(r);
 }
 
+static void on_retry_timer(uv_timer_t *t);
+
+/* Arms the retry timer for the earliest waiting request, if any. */
+static void
+rearm_retry(struct http_client *hc)
+{
+	struct hreq *r;
+	uint64_t first = 0, now = uv_now(hc->loop);
+	int any = 0;
+
+	for (r = hc->reqs; r != NULL; r = r->next)
+		if (r->state == R_WAITING && (!any || r->due_ms < first)) {
+			first = r->due_ms;
+			any = 1;
+		}
+	if (!any) {
+		uv_timer_stop(&hc->retry_timer);
+		return;
+	}
+	uv_timer_start(
+	    &hc->retry_timer, on_retry_timer, first > now ? first - now : 0, 0);
+}
+
 static void
 on_retry_timer(uv_timer_t *t)
 {
@@ -537,24 +560,17 @@ on_retry_timer(uv_timer_t *t)
 		if (r->state == R_WAITING && r->due_ms <= now)
 			r->state = R_QUEUED;
 	start_queued(hc);
+	if (!hc->stopping)
+		rearm_retry(hc);
 }
 
 static void
 schedule_retry(struct hreq *r, long delay_ms)
 {
-	struct http_client *hc = r->hc;
-	struct hreq *w;
-	uint64_t first;
-
 	drop_easy(r);
 	r->state = R_WAITING;
-	r->due_ms = uv_now(hc->loop) + (uint64_t)delay_ms;
-	first = r->due_ms;
-	for (w = hc->reqs; w != NULL; w = w->next)
-		if (w->state == R_WAITING && w->due_ms < first)
-			first = w->due_ms;
-	uv_timer_start(
-	    &hc->retry_timer, on_retry_timer, first - uv_now(hc->loop), 0);
+	r->due_ms = uv_now(r->hc->loop) + (uint64_t)delay_ms;
+	rearm_retry(r->hc);
 }
 
 /* Decides what an attempt's outcome means: done, or try again later. */

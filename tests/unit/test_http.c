@@ -42,6 +42,7 @@ struct env {
 	int fail_hits;
 	struct http_exchange *held; /* a route that does not answer */
 	int held_seen;
+	int flaky_hits;
 	int torn_down;
 };
 
@@ -187,6 +188,21 @@ route_busy(struct http_exchange *x, void *priv)
 	http_respond(x, 200, NULL, "ok", 2);
 }
 
+/* The first two hits are told to come back in 1 s and 2 s. */
+static void
+route_flaky(struct http_exchange *x, void *priv)
+{
+	int *hits = priv;
+
+	if (++*hits <= 2) {
+		http_exchange_add_header(
+		    x, "Retry-After", *hits == 1 ? "1" : "2");
+		http_respond(x, 429, NULL, "slow down", 9);
+		return;
+	}
+	http_respond(x, 200, NULL, "ok", 2);
+}
+
 static void
 route_fail(struct http_exchange *x, void *priv)
 {
@@ -257,6 +273,7 @@ setup(void **state)
 	http_server_route(E.srv, "POST", "/fail", route_fail, NULL);
 	http_server_route(E.srv, "GET", "/hold", route_hold, NULL);
 	http_server_route(E.srv, "GET", "/gate", route_gate, NULL);
+	http_server_route(E.srv, "GET", "/flaky", route_flaky, &E.flaky_hits);
 	http_server_route(E.srv, "GET", "/inspect/", route_inspect, NULL);
 	E.hc = http_client_new(&E.loop);
 	snprintf(E.base, sizeof(E.base), "http://127.0.0.1:%d",
@@ -409,6 +426,26 @@ test_retry_after(void **state)
 	assert_int_equal(E.busy_hits, 3);
 	assert_true(uv_now(&E.loop) - t0 >= 1900);
 	result_free(&r);
+}
+
+/* Two requests waiting for different retry times both come back. */
+static void
+test_two_waiting_retries(void **state)
+{
+	struct result a, b;
+
+	E.flaky_hits = 0;
+	send_req("GET", "/flaky", NULL, 0, &a, 2000, 2, 1);
+	send_req("GET", "/flaky", NULL, 0, &b, 2000, 2, 1);
+	run_until(&a.done, 6000);
+	run_until(&b.done, 6000);
+	assert_int_equal(a.status, 200);
+	assert_int_equal(b.status, 200);
+	assert_int_equal(a.attempts, 2);
+	assert_int_equal(b.attempts, 2);
+	assert_int_equal(E.flaky_hits, 4);
+	result_free(&a);
+	result_free(&b);
 }
 
 static void
@@ -660,6 +697,7 @@ main(void)
 	    cmocka_unit_test(test_unknown_and_wrong_method),
 	    cmocka_unit_test(test_delayed_answer),
 	    cmocka_unit_test(test_retry_after),
+	    cmocka_unit_test(test_two_waiting_retries),
 	    cmocka_unit_test(test_post_500_not_retried),
 	    cmocka_unit_test(test_timeout),
 	    cmocka_unit_test(test_connection_refused),
