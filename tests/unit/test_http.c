@@ -203,6 +203,18 @@ route_flaky(struct http_exchange *x, void *priv)
 	http_respond(x, 200, NULL, "ok", 2);
 }
 
+/* One byte more than the client accepts, or exactly its limit. */
+static void
+route_huge(struct http_exchange *x, void *priv)
+{
+	size_t n = LIMIT_HTTP_RESPONSE + (priv != NULL ? 1 : 0);
+	char *big = xmalloc(n);
+
+	memset(big, 'h', n);
+	http_respond(x, 200, NULL, big, n);
+	free(big);
+}
+
 static void
 route_fail(struct http_exchange *x, void *priv)
 {
@@ -273,6 +285,8 @@ setup(void **state)
 	http_server_route(E.srv, "POST", "/fail", route_fail, NULL);
 	http_server_route(E.srv, "GET", "/hold", route_hold, NULL);
 	http_server_route(E.srv, "GET", "/gate", route_gate, NULL);
+	http_server_route(E.srv, "GET", "/huge", route_huge, &E);
+	http_server_route(E.srv, "GET", "/limit", route_huge, NULL);
 	http_server_route(E.srv, "GET", "/flaky", route_flaky, &E.flaky_hits);
 	http_server_route(E.srv, "GET", "/inspect/", route_inspect, NULL);
 	E.hc = http_client_new(&E.loop);
@@ -446,6 +460,26 @@ test_two_waiting_retries(void **state)
 	assert_int_equal(E.flaky_hits, 4);
 	result_free(&a);
 	result_free(&b);
+}
+
+static void
+test_response_too_large(void **state)
+{
+	struct result r;
+
+	send_req("GET", "/limit", NULL, 0, &r, 10000, 0, 1);
+	run_until(&r.done, 15000);
+	assert_null(r.error);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.len, LIMIT_HTTP_RESPONSE);
+	result_free(&r);
+
+	send_req("GET", "/huge", NULL, 0, &r, 10000, 3, 1);
+	run_until(&r.done, 15000);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.error, "response too large");
+	assert_int_equal(r.attempts, 1); /* not worth repeating */
+	result_free(&r);
 }
 
 static void
@@ -699,6 +733,7 @@ main(void)
 	    cmocka_unit_test(test_retry_after),
 	    cmocka_unit_test(test_two_waiting_retries),
 	    cmocka_unit_test(test_post_500_not_retried),
+	    cmocka_unit_test(test_response_too_large),
 	    cmocka_unit_test(test_timeout),
 	    cmocka_unit_test(test_connection_refused),
 	    cmocka_unit_test(test_query_and_header),
