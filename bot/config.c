@@ -297,6 +297,18 @@ struct loader {
 	enum origin origin[NKEYS];
 };
 
+const char *
+config_key_path(size_t i)
+{
+	return i < NKEYS ? config_keys[i].path : NULL;
+}
+
+const char *
+config_key_env(size_t i)
+{
+	return i < NKEYS ? config_keys[i].env : NULL;
+}
+
 static void
 problems_add(struct config_problems *probs, const char *text)
 {

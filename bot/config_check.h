@@ -50,4 +50,10 @@ int config_parse_local_time(const char *s, char out[20]);
 /* The password inside a redis:// URL, or NULL (caller frees). */
 char *config_redis_password(const char *url);
 
+/* The key table, read-only, for the test that keeps
+ * docs/configuration.md in step with it: the JSON path and environment
+ * variable of key i, NULL past the end (or when it has none). */
+const char *config_key_path(size_t i);
+const char *config_key_env(size_t i);
+
 #endif

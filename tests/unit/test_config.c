@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "config_check.h"
 #include "log.h"
 
 static const char *const env_vars[] = {"PMBOT_CONFIG", "PMBOT_REDIS_URL",
@@ -529,6 +530,51 @@ test_file_errors(void **state)
 	free(path);
 }
 
+static char *
+read_source_file(const char *rel)
+{
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	char chunk[4096];
+	const char *src = getenv("PMBOT_SOURCE_DIR");
+	FILE *fp;
+	size_t n;
+
+	assert_non_null(src);
+	buf_printf(&path, "%s/%s", src, rel);
+	fp = fopen(buf_str(&path), "r");
+	assert_non_null(fp);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		buf_append(&text, chunk, n);
+	fclose(fp);
+	buf_free(&path);
+	return buf_detach(&text);
+}
+
+/* STYLE rule 11: the docs follow the key table, so a key added to the
+ * table without a line in docs/configuration.md fails here. */
+static void
+test_docs_list_every_key(void **state)
+{
+	struct buf needle = BUF_INIT;
+	char *docs = read_source_file("docs/configuration.md");
+	const char *p, *env;
+	size_t i;
+
+	for (i = 0; config_key_path(i) != NULL; i++) {
+		p = config_key_path(i);
+		buf_reset(&needle);
+		buf_printf(&needle, "`%s", p);
+		if (strstr(docs, buf_str(&needle)) == NULL)
+			fail_msg("docs/configuration.md lacks %s", p);
+		env = config_key_env(i);
+		if (env != NULL && strstr(docs, env) == NULL)
+			fail_msg("docs/configuration.md lacks %s", env);
+	}
+	assert_true(i > 50);
+	buf_free(&needle);
+	free(docs);
+}
+
 int
 main(void)
 {
@@ -553,6 +599,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_token_in_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
+	    cmocka_unit_test(test_docs_list_every_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
