@@ -124,7 +124,10 @@ void request_done(struct request *req, enum cmd_retval rv);
 int request_post(
     struct request *req, const char *channel, const struct message *m);
 
-/* Typed argument checks that reply on failure (validate, then act). */
+/* Typed argument checks that reply on failure (validate, then act):
+ * 1 when the argument is valid, 0 after replying with the error and the
+ * usage line, so the caller just returns CMD_ERROR.  arg_user_or_reply
+ * strips the '@' and gives a copy the caller frees. */
 int arg_user_or_reply(struct request *req, const char *arg, char **user);
 int arg_slug_or_reply(struct request *req, const char *arg);
 int arg_int_or_reply(

@@ -226,10 +226,10 @@ arg_user_or_reply(struct request *req, const char *arg, char **user)
 		ok = user_char(p[i]);
 	if (!ok) {
 		reply_usage(req, "invalid user \"%s\": expected @name", arg);
-		return -1;
+		return 0;
 	}
 	*user = xstrdup(p);
-	return 0;
+	return 1;
 }
 
 int
@@ -245,9 +245,9 @@ arg_slug_or_reply(struct request *req, const char *arg)
 		reply_usage(req,
 		    "invalid slug \"%s\": use 1 to 64 lower-case letters, digits and dashes",
 		    arg);
-		return -1;
+		return 0;
 	}
-	return 0;
+	return 1;
 }
 
 int
@@ -261,13 +261,13 @@ arg_int_or_reply(
 	v = strtol(arg, &end, 10);
 	if (arg[0] == '\0' || *end != '\0' || errno != 0) {
 		reply_usage(req, "\"%s\" is not a number", arg);
-		return -1;
+		return 0;
 	}
 	if (v < min || v > max) {
 		reply_usage(
 		    req, "%ld is out of range (%ld to %ld)", v, min, max);
-		return -1;
+		return 0;
 	}
 	*out = v;
-	return 0;
+	return 1;
 }
