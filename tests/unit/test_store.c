@@ -280,6 +280,61 @@ test_unix_roundtrip(void **state)
 }
 
 static void
+test_cmdargv_binary(void **state)
+{
+	static const char value[] = "a\0b\r\nc";
+	const char *set[] = {"SET", PREFIX "bin", value};
+	size_t setlen[] = {3, strlen(PREFIX "bin"), sizeof(value) - 1};
+	const char *get[] = {"GET", PREFIX "bin"};
+	struct result res = {0};
+	redisReply *r;
+	struct t t;
+
+	(void)state;
+	t_begin(&t);
+	assert_int_equal(redis_fixture_start(&t.rf), 0);
+	t_store_unix(&t);
+	assert_int_equal(
+	    store_cmdargv(t.st, record_cb, &res, 3, set, setlen), 0);
+	assert_true(wait_for(&t, &res.calls, 1, 2000));
+	assert_string_equal(res.str, "OK");
+	memset(&res, 0, sizeof(res));
+	/* NULL lengths: NUL-terminated arguments. */
+	assert_int_equal(store_cmdargv(t.st, record_cb, &res, 2, get, NULL), 0);
+	assert_true(wait_for(&t, &res.calls, 1, 2000));
+	assert_int_equal(res.type, REDIS_REPLY_STRING);
+	r = redis_fixture_command(&t.rf, "STRLEN " PREFIX "bin");
+	assert_non_null(r);
+	assert_int_equal(r->integer, sizeof(value) - 1);
+	freeReplyObject(r);
+	t_end(&t);
+}
+
+static void
+test_connect_timeout(void **state)
+{
+	char url[256], want[64];
+	struct t t;
+
+	(void)state;
+	t_begin(&t);
+	assert_int_equal(redis_fixture_start(&t.rf), 0);
+	/* The kernel still accepts the connection; nobody answers. */
+	redis_fixture_signal(&t.rf, SIGSTOP);
+	snprintf(url, sizeof(url), "unix://%s", t.rf.sock);
+	t_store(&t, url, 1);
+	run_for(&t, LIMIT_REDIS_CONNECT_MS + 300);
+	snprintf(want, sizeof(want), "down: no answer within %d ms",
+	    LIMIT_REDIS_CONNECT_MS);
+	assert_string_equal(store_status(t.st), want);
+	assert_int_equal(t.ups, 0);
+	redis_fixture_signal(&t.rf, SIGCONT);
+	assert_true(wait_for(&t, &t.ups, 1, 4000));
+	t_set_get(&t, "woke up");
+	t_end(&t);
+}
+
+static void
 test_tcp_roundtrip(void **state)
 {
 	struct t t;
@@ -574,6 +629,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bad_urls),
 	    cmocka_unit_test(test_unix_roundtrip),
+	    cmocka_unit_test(test_cmdargv_binary),
 	    cmocka_unit_test(test_tcp_roundtrip),
 	    cmocka_unit_test(test_auth_right_password),
 	    cmocka_unit_test(test_auth_wrong_password),
@@ -582,6 +638,7 @@ main(void)
 	    cmocka_unit_test(test_kill_and_reconnect),
 	    cmocka_unit_test(test_command_timeout),
 	    cmocka_unit_test(test_refused_reported_fast),
+	    cmocka_unit_test(test_connect_timeout),
 	    cmocka_unit_test(test_stop_with_hung_redis),
 	};
 
