@@ -189,6 +189,8 @@ request_done(struct request *req, enum cmd_retval rv)
 	if (req == NULL)
 		return;
 	request_count(req, rv);
+	if (req->bot != NULL)
+		((struct bot *)req->bot)->inflight--;
 	if (req->sink.release != NULL)
 		req->sink.release(req->sink.ctx);
 	request_free(req);

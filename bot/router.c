@@ -501,6 +501,9 @@ request_new(struct bot *bot, const struct incoming *in, int text_ok)
 	req->bot = bot;
 	req->sink = in->sink;
 	req->started_ms = now_ms();
+	/* Shutdown waits for this to reach zero (bounded): a command that
+	 * is waiting for Redis or Jira gets to answer. */
+	bot->inflight++;
 	return req;
 }
 

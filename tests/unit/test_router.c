@@ -113,6 +113,7 @@ type_as(struct fixture *f, const char *user, enum req_source source,
 	in.sink.ctx = &f->cap;
 	router_handle(&f->bot, &in);
 	assert_int_equal(f->cap.releases, 1);
+	assert_int_equal(f->bot.inflight, 0);
 	return &f->cap;
 }
 
