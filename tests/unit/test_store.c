@@ -153,6 +153,14 @@ t_store_unix(struct t *t)
 	assert_true(wait_for(t, &t->ups, 1, 3000));
 }
 
+/* store_start after store_stop must not connect. */
+static int
+store_start_is_noop_after_stop(struct t *t)
+{
+	store_start(t->st);
+	return strcmp(store_status(t->st), "connecting") != 0;
+}
+
 /* Stops the store; the loop must then run dry and close. */
 static void
 t_end(struct t *t)
@@ -605,6 +613,22 @@ test_refused_reported_fast(void **state)
 }
 
 static void
+test_stop_before_start(void **state)
+{
+	struct t t;
+
+	(void)state;
+	t_begin(&t);
+	t_store(&t, "unix:///nonexistent/redis.sock", 0);
+	/* done still runs from the loop, and nothing is left behind. */
+	store_stop(t.st, stopped_cb, &t);
+	assert_int_equal(t.stopped, 0);
+	assert_int_equal(store_start_is_noop_after_stop(&t), 1);
+	t_end(&t);
+	assert_int_equal(t.stopped, 1);
+}
+
+static void
 test_stop_with_hung_redis(void **state)
 {
 	struct result res = {0};
@@ -639,6 +663,7 @@ main(void)
 	    cmocka_unit_test(test_command_timeout),
 	    cmocka_unit_test(test_refused_reported_fast),
 	    cmocka_unit_test(test_connect_timeout),
+	    cmocka_unit_test(test_stop_before_start),
 	    cmocka_unit_test(test_stop_with_hung_redis),
 	};
 
