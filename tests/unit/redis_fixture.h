@@ -34,6 +34,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -182,7 +183,10 @@ redis_fixture_spawn(struct redis_fixture *rf)
 	rf->pid = fork();
 	if (rf->pid != 0)
 		return;
-	/* The child: keep the test's stdout clean (and unshared). */
+	/* The child.  A failed assertion skips the test's cleanup; the
+	 * server must still die with the test process. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Keep the test's stdout clean (and unshared). */
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
 		dup2(fd, 0);
