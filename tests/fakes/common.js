@@ -159,6 +159,13 @@ function listen(server, port, name) {
 	};
 	process.on('SIGTERM', stop);
 	process.on('SIGINT', stop);
+	// A test script killed before its cleanup ran would leave the fake
+	// behind; exit once the process that started us is gone.
+	const parent = process.ppid;
+	setInterval(() => {
+		if (process.ppid !== parent)
+			stop();
+	}, 1000).unref();
 }
 
 function createServer(handler) {

@@ -26,6 +26,7 @@ const opts = parseArgs(process.argv.slice(2), {
 	ping_interval: 60,
 	pong_wait: 100,
 	auth_timeout: 5,
+	resume_window: 300,
 });
 
 // Limits of the real server that a client must respect.
@@ -455,11 +456,23 @@ function attach(s, ws) {
 		s.ws.terminate();
 	s.ws = ws;
 	ws.session = s;
+	s.detachedAt = 0;
 	ws.on('close', () => {
-		if (s.ws === ws)
+		if (s.ws === ws) {
 			s.ws = null;
+			s.detachedAt = Date.now();
+		}
 	});
 }
+
+// Like the server's reaper, forget sessions that have had no socket for
+// longer than the resume window; their ids then get a fresh hello.
+setInterval(() => {
+	const limit = Date.now() - opts.resume_window * 1000;
+	for (const [id, s] of state.sessions)
+		if (!s.ws && s.detachedAt && s.detachedAt < limit)
+			state.sessions.delete(id);
+}, 1000).unref();
 
 // Header-authenticated upgrade: resume when the connection id is known and
 // the requested sequence is in the queue (or the client is exactly caught
