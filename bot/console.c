@@ -75,7 +75,8 @@ sink_send(void *ctx, const struct request *req, const struct message *m,
 {
 	struct console *c = ctx;
 
-	print_message(c, ephemeral ? "(only you) " : "", m);
+	/* One person at a terminal: "only you" would be noise. */
+	print_message(c, "", m);
 }
 
 static void

@@ -367,7 +367,6 @@ setup_listener(struct bot *bot, int console)
 	http_server_route(bot->httpd, "GET", "/healthz", route_healthz, bot);
 	http_server_route(bot->httpd, "GET", "/readyz", route_readyz, bot);
 	http_server_route(bot->httpd, "GET", "/metrics", route_metrics, bot);
-	log_info("http: listening on port %d", http_server_port(bot->httpd));
 	return 0;
 }
 
