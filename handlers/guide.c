@@ -190,17 +190,46 @@ readable(const char *path)
 	return access(path, R_OK) == 0;
 }
 
-/* The configured file, else the source tree named by $PMBOT_SOURCE_DIR
- * (tests, a checkout), else the installed copy, else the source tree the
- * binary was built from. */
+/* dir of file + name, when file has a directory part. */
+static int
+beside(struct buf *b, const char *file, const char *name)
+{
+	const char *slash = strrchr(file, '/');
+
+	if (slash == NULL)
+		return -1;
+	if (buf_printf(b, "%.*s/%s", (int)(slash - file), file, name) == -1)
+		fatal("guide: path too long");
+	return 0;
+}
+
+/*
+ * An absolute configured path is used as it is (a missing file is then
+ * an error worth seeing).  A relative one, like the default
+ * "config/guide.md", is looked for beside the configuration file first,
+ * not wherever the bot happens to be started, then in the working
+ * directory.  When neither has it, the guide comes from the source tree
+ * named by $PMBOT_SOURCE_DIR (tests, a checkout), else the installed
+ * copy, else the source tree the binary was built from, so a bot started
+ * from any folder without a configuration file still has its guide.
+ */
 static char *
 guide_path(const struct config *cfg)
 {
 	struct buf b = BUF_INIT;
-	const char *src;
+	const char *src, *conf = NULL;
 
-	if (cfg != NULL && cfg->guide_path != NULL && cfg->guide_path[0])
-		return xstrdup(cfg->guide_path);
+	if (cfg != NULL && cfg->guide_path != NULL && cfg->guide_path[0]) {
+		conf = cfg->guide_path;
+		if (conf[0] == '/')
+			return xstrdup(conf);
+		if (cfg->path != NULL && beside(&b, cfg->path, conf) == 0 &&
+		    readable(buf_str(&b)))
+			return buf_detach(&b);
+		buf_free(&b);
+		if (readable(conf))
+			return xstrdup(conf);
+	}
 	src = getenv("PMBOT_SOURCE_DIR");
 	if (src != NULL && src[0] != '\0') {
 		if (buf_printf(&b, "%s/config/guide.md", src) == -1)
@@ -211,7 +240,10 @@ guide_path(const struct config *cfg)
 	}
 	if (readable(PMBOT_DATADIR "/guide.md"))
 		return xstrdup(PMBOT_DATADIR "/guide.md");
-	return xstrdup(PMBOT_SOURCE_DIR "/config/guide.md");
+	if (conf == NULL || readable(PMBOT_SOURCE_DIR "/config/guide.md"))
+		return xstrdup(PMBOT_SOURCE_DIR "/config/guide.md");
+	/* Found nowhere: the log names the file that was configured. */
+	return xstrdup(conf);
 }
 
 static const struct guide_section *

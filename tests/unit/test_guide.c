@@ -221,6 +221,31 @@ test_missing_file(void **state)
 				     "an admin can find why in the log");
 }
 
+/* The default path is relative ("config/guide.md"): a bot started from
+ * another folder without a configuration file still finds the shipped
+ * guide; with one, the guide beside it wins. */
+static void
+test_relative_path(void **state)
+{
+	struct fixture *f = *state;
+	struct capture *c;
+	char conf[128];
+
+	f->bot.cfg.guide_path = "config/no-such-guide.md";
+	c = run(f, "/guide rollout");
+	assert_false(c->ephemeral);
+	assert_non_null(strstr(c->text, "**Experiment, rollout or holdback: "
+					"when to use a rollout**"));
+
+	write_guide(f, "## rollout\nfrom beside the configuration\n");
+	snprintf(conf, sizeof conf, "%s/pmbot.json", f->dir);
+	f->bot.cfg.path = conf;
+	f->bot.cfg.guide_path = "guide.md";
+	assert_string_equal(
+	    run(f, "/guide rollout")->text, "from beside the configuration");
+	f->bot.cfg.path = NULL;
+}
+
 int
 main(void)
 {
@@ -233,6 +258,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_unknown_topic, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_relative_path, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
