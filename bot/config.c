@@ -196,8 +196,7 @@ static const struct config_key config_keys[] = {
     KEY_LIST("jira.components", C(jira_components), 0, config_check_text),
     KEY_STR("experimenter_url", C(experimenter_url), NULL, 0, NULL,
 	config_check_experimenter_url),
-    KEY_STR(
-	"guide", C(guide_path), "config/guide.md", 0, NULL, config_check_text),
+    KEY_STR("guide", C(guide_path), NULL, 0, NULL, config_check_text),
     KEY_OBJ("channels"),
     KEY_STR("channels.ask", C(ch_ask), "ask-experimenter", 0, NULL,
 	config_check_channel),

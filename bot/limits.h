@@ -6,10 +6,6 @@
 #ifndef PMBOT_LIMITS_H
 #define PMBOT_LIMITS_H
 
-/* bot/ is on the include path, so this file answers <limits.h> for every
- * system header too (OpenSSL's err.h needs INT_MAX): pass it on. */
-#include_next <limits.h>
-
 /* SPEC "HTTP listener": bodies over 64 KiB are refused with 413. */
 #define LIMIT_HTTP_BODY (64 * 1024)
 
@@ -74,5 +70,22 @@
 /* Metric series (metric + label set).  Labels can carry user-typed
  * command words; past this many, new series are dropped, not grown. */
 #define LIMIT_METRICS_SERIES 512
+
+/* Jira: a failed serverInfo/myself check is tried again after this long,
+ * so a fixed token or a Jira back from maintenance is noticed without a
+ * restart, yet a broken one is not hammered by every /qa. */
+#define LIMIT_JIRA_RECHECK_MS 60000
+/* /qa answers "still working" when Jira has not finished within this
+ * (a 429/503 being retried after Retry-After), then tells the user when
+ * the ticket is done.  Mattermost gives a slash command 3 s. */
+#define LIMIT_JIRA_SLOW_MS 2500
+/* The per-slug /qa claim in Redis: longer than the HTTP client's worst
+ * case for a search plus a create with retries, so it only expires when
+ * the replica holding it died. */
+#define LIMIT_QA_LOCK_MS 120000
+/* Entries kept in one brief's checklist log (oldest dropped first). */
+#define LIMIT_CHECKLIST_LOG 500
+/* Items in one brief's checklist: the shipped templates have 12. */
+#define LIMIT_CHECKLIST_ITEMS 99
 
 #endif

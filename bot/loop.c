@@ -427,6 +427,7 @@ free_bot(struct bot *bot)
 	if (bot->has_retired)
 		config_free(&bot->retired);
 	config_free(&bot->cfg);
+	handlers_cleanup();
 	log_clear_secrets();
 	free(bot);
 }

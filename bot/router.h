@@ -32,6 +32,9 @@ void router_handle(struct bot *bot, const struct incoming *in);
 /* The table of every command (handlers/handlers.c), NULL-terminated. */
 extern const struct cmd_entry *const handler_table[];
 
+/* Releases what handlers cache between requests (at exit). */
+void handlers_cleanup(void);
+
 /* Finds a command by name or alias; NULL when unknown. */
 const struct cmd_entry *router_find(const char *word);
 const struct cmd_entry *router_find_sub(

@@ -246,6 +246,17 @@ guide_path(const struct config *cfg)
 	return xstrdup(conf);
 }
 
+/* Drops every cached guide (at exit, so that nothing stays allocated). */
+void
+guide_cache_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < GUIDE_CACHE_PATHS; i++)
+		guide_clear(&cache[i]);
+	cache_next = 0;
+}
+
 static const struct guide_section *
 guide_find(const struct guide *g, const char *topic)
 {

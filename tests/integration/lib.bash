@@ -41,7 +41,7 @@ skip() {
 start_redis() {
   [ -x "$REDIS_SERVER" ] || skip "redis-server is not installed"
   "$REDIS_SERVER" --port 0 --unixsocket "$T/redis.sock" --dir "$T" \
-    --save '' --appendonly yes --daemonize no --logfile "$T/redis.log" "$@" &
+    --save '' --appendonly yes --daemonize no --logfile "$T/redis.log" "$@" 3>&- &
   REDIS_PID=$!
   local i
   for i in $(seq 100); do
@@ -60,7 +60,7 @@ kill_redis() {
 
 restart_redis() {
   "$REDIS_SERVER" --port 0 --unixsocket "$T/redis.sock" --dir "$T" \
-    --save '' --appendonly yes --daemonize no --logfile "$T/redis.log" &
+    --save '' --appendonly yes --daemonize no --logfile "$T/redis.log" 3>&- &
   REDIS_PID=$!
   local i
   for i in $(seq 100); do
