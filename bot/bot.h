@@ -20,6 +20,7 @@ struct metrics;
 struct local_redis;
 struct rate_table;
 struct scheduler;
+struct jira;
 
 #define BOT_MAX_ADAPTERS 4
 
@@ -49,6 +50,7 @@ struct bot {
 	struct local_redis *local_redis;
 	struct rate_table *rates;
 	struct scheduler *sched;
+	struct jira *jira; /* created on first /qa (jira_for_bot) */
 	struct adapter *adapters[BOT_MAX_ADAPTERS];
 	int nadapters;
 

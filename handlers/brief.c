@@ -19,7 +19,9 @@
 
 #include "handler.h"
 #include "brief.h"
+#include "checklist.h"
 #include "router.h"
+#include "log.h"
 
 #define BRIEF_FORMAT_VERSION "1"
 
@@ -39,7 +41,7 @@ static const char add_lua[] =
 static const char remove_lua[] =
     "local owner = redis.call('HGET', KEYS[1], 'owner')\n"
     "if not owner then return 0 end\n"
-    "redis.call('DEL', KEYS[1])\n"
+    "redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])\n"
     "redis.call('ZREM', KEYS[2], ARGV[1])\n"
     "redis.call('SREM', ARGV[2] .. owner, ARGV[1])\n"
     "return 1\n";
@@ -198,8 +200,8 @@ suggest_done(struct store *st, redisReply *r, const char *err, void *priv)
 }
 
 /* Answers "no brief x; did you mean ..." from the list of slugs. */
-static void
-suggest_slugs(struct request *req, const char *slug)
+void
+brief_suggest_slugs(struct request *req, const char *slug)
 {
 	req->hdata = xstrdup(slug);
 	if (store_cmd(req->store, suggest_done, req, "ZRANGE %sbriefs 0 -1",
@@ -211,22 +213,54 @@ suggest_slugs(struct request *req, const char *slug)
 	}
 }
 
+/* The checklist's progress completes the card built in show_done. */
+static void
+show_progress_done(struct store *st, redisReply *r, const char *err, void *priv)
+{
+	struct request *req = priv;
+	struct message *m = req->hdata;
+	struct buf b = BUF_INIT;
+	int done, total;
+
+	req->hdata = NULL;
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY) {
+		checklist_progress(req->cfg, r, &done, &total);
+		buf_printf(&b, "%d/%d done: `/checklist %s`", done, total,
+		    req->args[0]);
+		message_field(m, "Checklist", b.data, 1);
+		buf_free(&b);
+	}
+	/* Without the progress the card is still worth showing. */
+	reply_message(req, m, 0);
+	message_free(m);
+	request_done(req, CMD_OK);
+}
+
 static void
 show_done(struct store *st, redisReply *r, const char *err, void *priv)
 {
 	struct request *req = priv;
 	struct message *m;
+	char *key;
+	int rc;
 
 	if (store_failed_or_reply(req, r, err))
 		return;
 	if (r->elements == 0) {
-		suggest_slugs(req, req->args[0]);
+		brief_suggest_slugs(req, req->args[0]);
 		return;
 	}
 	m = brief_card(req, r);
-	reply_message(req, m, 0);
-	message_free(m);
-	request_done(req, CMD_OK);
+	key = checklist_key(req, req->args[0]);
+	req->hdata = m;
+	rc = store_cmd(req->store, show_progress_done, req, "HGETALL %s", key);
+	free(key);
+	if (rc < 0) {
+		req->hdata = NULL;
+		reply_message(req, m, 0);
+		message_free(m);
+		request_done(req, CMD_OK);
+	}
 }
 
 static enum cmd_retval
@@ -559,14 +593,14 @@ remove_owner_done(struct store *st, redisReply *r, const char *err, void *priv)
 {
 	struct request *req = priv;
 	struct buf zkey = BUF_INIT, okey = BUF_INIT;
-	const char *argv[7];
-	char *key;
+	const char *argv[9];
+	char *key, *ckey, *lkey;
 	int rc;
 
 	if (store_failed_or_reply(req, r, err))
 		return;
 	if (r->type != REDIS_REPLY_STRING) {
-		suggest_slugs(req, req->args[0]);
+		brief_suggest_slugs(req, req->args[0]);
 		return;
 	}
 	if (strcmp(r->str, req->user) &&
@@ -579,17 +613,23 @@ remove_owner_done(struct store *st, redisReply *r, const char *err, void *priv)
 		return;
 	}
 	key = brief_key(req, req->args[0]);
+	ckey = checklist_key(req, req->args[0]);
+	lkey = checklist_log_key(req, req->args[0]);
 	buf_printf(&zkey, "%sbriefs", store_prefix(req->store));
 	buf_printf(&okey, "%sbriefs:owner:", store_prefix(req->store));
 	argv[0] = "EVAL";
 	argv[1] = remove_lua;
-	argv[2] = "2";
+	argv[2] = "4";
 	argv[3] = key;
 	argv[4] = zkey.data;
-	argv[5] = req->args[0];
-	argv[6] = okey.data;
-	rc = store_cmdargv(req->store, remove_done, req, 7, argv, NULL);
+	argv[5] = ckey;
+	argv[6] = lkey;
+	argv[7] = req->args[0];
+	argv[8] = okey.data;
+	rc = store_cmdargv(req->store, remove_done, req, 9, argv, NULL);
 	free(key);
+	free(ckey);
+	free(lkey);
 	buf_free(&zkey);
 	buf_free(&okey);
 	if (rc < 0) {
@@ -618,6 +658,13 @@ brief_remove(struct request *req)
 /* --- /brief stage ----------------------------------------------------------
  */
 
+/* Moves the brief; answers {old stage, owner}, or nil when unknown. */
+static const char stage_lua[] =
+    "local old = redis.call('HGET', KEYS[1], 'stage')\n"
+    "if not old then return nil end\n"
+    "redis.call('HSET', KEYS[1], 'stage', ARGV[1], 'updated_at', ARGV[2])\n"
+    "return {old, redis.call('HGET', KEYS[1], 'owner') or ''}\n";
+
 static void
 stage_done(struct store *st, redisReply *r, const char *err, void *priv)
 {
@@ -625,19 +672,13 @@ stage_done(struct store *st, redisReply *r, const char *err, void *priv)
 
 	if (store_failed_or_reply(req, r, err))
 		return;
-	if (r->type == REDIS_REPLY_NIL) {
-		suggest_slugs(req, req->args[0]);
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+		brief_suggest_slugs(req, req->args[0]);
 		return;
 	}
-	brief_stage_changed(req, req->args[0], r->str,
-	    brief_stages[brief_stage_index(req->args[1])]);
+	brief_stage_changed(req, req->args[0], r->element[0]->str,
+	    brief_stages[brief_stage_index(req->args[1])], r->element[1]->str);
 }
-
-static const char stage_lua[] =
-    "local old = redis.call('HGET', KEYS[1], 'stage')\n"
-    "if not old then return nil end\n"
-    "redis.call('HSET', KEYS[1], 'stage', ARGV[1], 'updated_at', ARGV[2])\n"
-    "return old\n";
 
 static enum cmd_retval
 brief_stage(struct request *req)
@@ -672,18 +713,121 @@ brief_stage(struct request *req)
 	return CMD_WAIT;
 }
 
-/* Default hook: announce the move.  The checklist module replaces the
- * weak definition to tell the owner which items are open. */
-__attribute__((weak)) void
-brief_stage_changed(
-    struct request *req, const char *slug, const char *from, const char *to)
+struct stage_change {
+	char *slug, *from, *to, *owner;
+};
+
+static void
+stage_change_free(struct stage_change *sc)
 {
-	reply(req, "Brief **%s** moved from %s to **%s**.", slug, from, to);
+	free(sc->slug);
+	free(sc->from);
+	free(sc->to);
+	free(sc->owner);
+	free(sc);
+}
+
+/*
+ * After the move: the items the bot could tick (reaching "enrolling"
+ * means launched) are ticked, the channel hears of the move, and the
+ * owner gets the open items of the list the new stage works through.
+ */
+static void
+stage_ticked(struct request *req, const struct checklist_view *v,
+    const char *err, void *priv)
+{
+	struct stage_change *sc = priv;
+	const char *list = checklist_list_for_stage(sc->to);
+	struct message *dm;
+	struct buf ch = BUF_INIT;
+	int i, open = 0;
+
+	if (v == NULL) {
+		/* The move is stored; only the checklist part failed. */
+		log_msg(LOG_WARN, "brief: checklist of %s after stage: %s",
+		    sc->slug, err ? err : "?");
+		reply(req, "Brief **%s** moved from %s to **%s**.", sc->slug,
+		    sc->from, sc->to);
+		stage_change_free(sc);
+		request_done(req, CMD_OK);
+		return;
+	}
+	dm = message_new();
+	message_printf(dm,
+	    "**%s** is now in stage **%s**. Open items of its "
+	    "%s checklist:",
+	    sc->slug, sc->to, list);
+	for (i = 0; i < v->nitems; i++) {
+		const struct checklist_item *it = &v->items[i];
+
+		if (strcmp(it->list, list) != 0 || it->done)
+			continue;
+		message_printf(dm, "\n- %d. %s%s%s%s%s", it->n, it->text,
+		    *it->assignee ? " - @" : "", it->assignee,
+		    *it->due ? " - due " : "", it->due);
+		open++;
+	}
+	message_printf(
+	    dm, "\nTick them with `/checklist %s done <n>`.", sc->slug);
+	{
+		struct message *m = message_new();
+
+		message_printf(m, "Brief **%s** moved from %s to **%s**.",
+		    sc->slug, sc->from, sc->to);
+		for (i = 0; i < v->nitems; i++)
+			if (v->items[i].ticked_now)
+				message_printf(m, " Ticked %d. %s.",
+				    v->items[i].n, v->items[i].text);
+		if (open > 0)
+			message_printf(m, " %d open %s item%s sent to @%s.",
+			    open, list, open == 1 ? "" : "s", sc->owner);
+		reply_message(req, m, 0);
+		message_free(m);
+	}
+	if (open > 0 && *sc->owner) {
+		buf_printf(&ch, "@%s", sc->owner);
+		if (request_post(req, ch.data, dm) < 0)
+			reply_private(req,
+			    "I could not message @%s; `/checklist %s` shows "
+			    "the open items.",
+			    sc->owner, sc->slug);
+		buf_free(&ch);
+	}
+	message_free(dm);
+	stage_change_free(sc);
 	request_done(req, CMD_OK);
 }
 
+void
+brief_stage_changed(struct request *req, const char *slug, const char *from,
+    const char *to, const char *owner)
+{
+	struct stage_change *sc;
+	struct buf ev = BUF_INIT;
+
+	if (strcmp(from, to) == 0) {
+		reply(
+		    req, "Brief **%s** is already in stage **%s**.", slug, to);
+		request_done(req, CMD_OK);
+		return;
+	}
+	sc = xcalloc(1, sizeof(*sc));
+	sc->slug = xstrdup(slug);
+	sc->from = xstrdup(from);
+	sc->to = xstrdup(to);
+	sc->owner = xstrdup(owner ? owner : "");
+	buf_printf(&ev, "stage:%s", to);
+	if (checklist_auto(req, slug, ev.data, stage_ticked, sc) < 0) {
+		reply(req, "Brief **%s** moved from %s to **%s**.", slug, from,
+		    to);
+		stage_change_free(sc);
+		request_done(req, CMD_OK);
+	}
+	buf_free(&ev);
+}
+
 /* The DM a first-time owner gets. */
-__attribute__((weak)) struct message *
+struct message *
 brief_new_owner_guide(
     const struct config *cfg, const char *owner, const char *slug)
 {

@@ -22,9 +22,14 @@ const char *brief_field(const redisReply *r, const char *field);
 /* The brief card from its HGETALL reply; the caller frees it. */
 struct message *brief_card(const struct request *req, const redisReply *h);
 
-/* Runs after a stage change was stored; must reply and request_done(). */
-void brief_stage_changed(
-    struct request *req, const char *slug, const char *from, const char *to);
+/* Runs after a stage change was stored: ticks what the stage completes,
+ * tells the channel, sends the owner the stage's open checklist items;
+ * replies and calls request_done(). */
+void brief_stage_changed(struct request *req, const char *slug,
+    const char *from, const char *to, const char *owner);
+/* Answers "no brief x; did you mean ..." with the nearest slugs, then
+ * request_done(req, CMD_ERROR).  Uses req->hdata while it waits. */
+void brief_suggest_slugs(struct request *req, const char *slug);
 /* The new-owner guide sent by DM; the caller frees it. */
 struct message *brief_new_owner_guide(
     const struct config *cfg, const char *owner, const char *slug);

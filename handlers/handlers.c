@@ -15,14 +15,12 @@ extern const struct cmd_entry cmd_guide_entry;
 extern const struct cmd_entry cmd_brief_entry;
 extern const struct cmd_entry cmd_checklist_entry;
 extern const struct cmd_entry cmd_qa_entry;
-extern const struct cmd_entry cmd_brief_entry;
 
 const struct cmd_entry *const handler_table[] = {
     &cmd_pm_entry,
     &cmd_help_entry,
     &cmd_brief_entry,
     &cmd_guide_entry,
-    &cmd_brief_entry,
     &cmd_checklist_entry,
     &cmd_qa_entry,
     /* Further command entries go here, e.g. &cmd_brief_entry. */
