@@ -889,7 +889,7 @@ static const struct cmd_entry brief_subs[] = {
 	.args_max = 1,
 	.perm = PERM_ANYONE,
 	.exec = brief_remove},
-    {NULL},
+    {.name = NULL},
 };
 
 const struct cmd_entry cmd_brief_entry = {

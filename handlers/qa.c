@@ -603,7 +603,7 @@ static const struct cmd_entry qa_subs[] = {
 	.args_max = 1,
 	.perm = PERM_ANYONE,
 	.exec = qa_status},
-    {NULL},
+    {.name = NULL},
 };
 
 const struct cmd_entry cmd_qa_entry = {
