@@ -900,7 +900,7 @@ call_start(struct jira *j, enum jcall_kind kind, const char *method,
 	struct jcall *c = xcalloc(1, sizeof(*c));
 	struct http_request hr;
 	struct buf url = BUF_INIT, ah = BUF_INIT, cred = BUF_INIT;
-	const char *headers[2];
+	const char *headers[3];
 	size_t n = strlen(j->cfg->jira_url);
 
 	c->j = j;
@@ -920,14 +920,25 @@ call_start(struct jira *j, enum jcall_kind kind, const char *method,
 		buf_printf(
 		    &ah, "Authorization: Bearer %s", j->cfg->jira_token ?: "");
 	}
+	/*
+	 * No connection to Jira is kept for reuse.  libcurl silently sends a
+	 * request again when a reused connection dies before any answer,
+	 * POST included: a create Jira carried out whose answer was lost
+	 * would be filed twice.  On a fresh connection curl reports the
+	 * failure instead, and /qa searches by label before trying again.
+	 * /qa is rare; the extra handshake is cheap.
+	 */
+	headers[2] = "Connection: close";
 	headers[1] = ah.data;
 	memset(&hr, 0, sizeof(hr));
 	hr.method = method;
 	hr.url = url.data;
 	hr.body = body;
 	hr.body_len = body ? strlen(body) : 0;
+	if (!auth)
+		headers[1] = headers[2];
 	hr.headers = headers;
-	hr.nheaders = auth ? 2 : 1;
+	hr.nheaders = auth ? 3 : 2;
 	hr.max_retries = -1;
 	hr.idempotent = idempotent;
 	c->next = j->calls;

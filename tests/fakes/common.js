@@ -110,7 +110,7 @@ class Failures {
 			    '',
 			body: rule.body,
 		};
-		if (!['status', 'hang', 'reset'].includes(r.mode))
+		if (!['status', 'hang', 'reset', 'lost'].includes(r.mode))
 			throw new Error(`unknown failure mode '${r.mode}'`);
 		this.rules.push(r);
 		return r;

@@ -672,7 +672,15 @@ async function handle(req, res) {
 		entry.status = res.statusCode;
 	});
 	const rule = failures.take(req, path);
-	if (rule) {
+	if (rule && rule.mode === 'lost') {
+		// The call takes effect but its answer never arrives: the
+		// connection is cut where the answer would go (a create that
+		// succeeded although the client timed out).
+		entry.status = 'lost';
+		res.writeHead = () => res;
+		res.write = () => true;
+		res.end = () => req.socket.destroy();
+	} else if (rule) {
 		entry.status = rule.mode === 'status' ? rule.status : rule.mode;
 		return applyFailure(req, res, rule);
 	}
