@@ -7,7 +7,8 @@
  *
  * Keys (each after the configured prefix; docs/redis-keys.md):
  *   brief:<slug>          hash: slug url title owner stage created_at
- *                         created_by updated_at qa_key v
+ *                         created_by updated_at v, and once /qa ran
+ *                         qa_key qa_url qa_at
  *   briefs                zset: slug scored by creation time (ms)
  *   briefs:owner:<user>   set of slugs
  *   brief-owners          set of users who ever owned a brief
@@ -143,6 +144,7 @@ brief_card(const struct request *req, const redisReply *h)
 	const char *title = brief_field(h, "title");
 	const char *url = brief_field(h, "url");
 	const char *qa = brief_field(h, "qa_key");
+	const char *qa_url = brief_field(h, "qa_url");
 	char *exp = brief_experimenter_url(req->cfg, slug ? slug : "");
 
 	message_card(m, title && *title ? title : slug, url);
@@ -158,7 +160,9 @@ brief_card(const struct request *req, const redisReply *h)
 		message_field(m, "Experimenter", b.data, 1);
 	}
 	buf_reset(&b);
-	if (qa && *qa)
+	if (qa && *qa && qa_url && *qa_url)
+		buf_printf(&b, "[%s](%s)", qa, qa_url);
+	else if (qa && *qa)
 		buf_printf(&b, "%s", qa);
 	else
 		buf_printf(&b, "none yet: `/qa %s`", slug);

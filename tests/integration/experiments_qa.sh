@@ -190,7 +190,7 @@ stop_bot || fail "exit status $?"
 start_bot
 mark
 say '/brief checkout-v2'
-expect_new 'QA ticket: QA-1'
+expect_new "QA ticket: QA-1 <$J/browse/QA-1>"
 expect_new 'Checklist: 1/12 done'
 say '/checklist checkout-v2'
 expect_new '3\. \[x\] QA ticket created'
