@@ -61,7 +61,8 @@ struct jira_issue {
  * jira.url is configured. */
 struct jira *jira_new(
     uv_loop_t *loop, struct http_client *hc, const struct config *cfg);
-/* Cancels calls in flight (their callbacks do not run) and frees. */
+/* Cancels calls in flight (their callbacks do not run) and frees; call
+ * it before http_client_free (bot teardown: jira_free(bot->jira)). */
 void jira_free(struct jira *j);
 /* The bot's client, created on first use from the opaque request->bot;
  * NULL when Jira is not configured (the caller names PMBOT_JIRA_URL). */
