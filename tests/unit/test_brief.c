@@ -17,8 +17,8 @@
 #include <time.h>
 
 #include "bot.h"
-#include "../../handlers/brief.h" /* handlers/ is not on the quote path */
-#include "../../handlers/checklist.h"
+#include "brief.h"
+#include "checklist.h"
 #include "router.h"
 #include "store.h"
 
