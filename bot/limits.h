@@ -88,4 +88,29 @@
 /* Items in one brief's checklist: the shipped templates have 12. */
 #define LIMIT_CHECKLIST_ITEMS 99
 
+/* Scheduler.  A claimed job is leased for this long: far more than
+ * queueing one post and confirming it takes (two Redis round trips), so
+ * a lease only runs out when the replica holding it died. */
+#define LIMIT_SCHED_LEASE_MS 20000
+/* The loop timer never sleeps longer than this, so a clock jump or a job
+ * another replica added sooner is noticed within it (eventloop.md §2.7
+ * suggests about a minute; half keeps a dead replica's job late by
+ * less). */
+#define LIMIT_SCHED_MAX_SLEEP_MS 30000
+/* While Redis is down the scheduler looks again this often. */
+#define LIMIT_SCHED_RETRY_MS 1000
+/* Jobs claimed in one script call; more due are claimed right after. */
+#define LIMIT_SCHED_BATCH 50
+/* A job firing this much after its due time says it is late. */
+#define LIMIT_SCHED_LATE_MS 60000
+/* How long the mark that a job's post went out is kept (dedup of a
+ * re-fired job on adapters without an outbox), and a fired one-off
+ * reminder stays snoozable. */
+#define LIMIT_SCHED_POSTED_TTL_S (7 * 86400)
+#define LIMIT_SCHED_FIRED_TTL_S 86400
+/* Pending reminders one user may have. */
+#define LIMIT_REMINDERS_PER_USER 200
+/* A reminder's text. */
+#define LIMIT_REMINDER_TEXT 2000
+
 #endif
