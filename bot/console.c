@@ -32,7 +32,13 @@ struct console {
 	int fd_in;
 	FILE *out;
 	int tty;
+	enum { IN_TTY, IN_STREAM, IN_FILE } kind;
 	uv_pipe_t pipe;
+	uv_fs_t fs;
+	char chunk[4096];
+	int file_busy;  /* a file read is in flight */
+	int may_read;   /* the store is up (or we stopped waiting) */
+	int discarding; /* skipping the rest of an over-long line */
 	uv_poll_t poll;
 	uv_timer_t wait;
 	int waited_ms;
@@ -41,7 +47,6 @@ struct console {
 	int stopped;
 	int eof;
 	int busy;           /* a command is running */
-	int handles;        /* open uv handles */
 	struct buf pending; /* input not yet handled */
 };
 
@@ -103,7 +108,8 @@ run_line(struct console *c, const char *line)
 	in.user = c->user;
 	in.channel = c->channel;
 	in.text = p;
-	in.source = *p == '/' ? SRC_SLASH : SRC_CONSOLE;
+	/* Slash or not, it is typed by the one person at the console. */
+	in.source = SRC_CONSOLE;
 	in.sink.send = sink_send;
 	in.sink.release = sink_release;
 	in.sink.ctx = c;
@@ -111,25 +117,55 @@ run_line(struct console *c, const char *line)
 	router_handle(c->bot, &in);
 }
 
+/* Input is read ahead only this far; reading resumes as lines are used,
+ * so a long script piped in costs a few KiB, not its size. */
+#define CONSOLE_HIGH_WATER (2 * LIMIT_CONSOLE_LINE)
+
+static void want_input(struct console *c);
+
 static void
 stop_input(struct console *c)
 {
 	if (!c->reading)
 		return;
 	c->reading = 0;
-	if (c->tty) {
+	switch (c->kind) {
+	case IN_TTY:
 		uv_poll_stop(&c->poll);
 		rl_callback_handler_remove();
-	} else {
+		break;
+	case IN_STREAM:
 		uv_read_stop((uv_stream_t *)&c->pipe);
+		break;
+	case IN_FILE:
+		break; /* the read in flight finishes; no next one is issued */
 	}
+}
+
+/* Takes bytes of input, dropping the rest of an over-long line. */
+static void
+take_input(struct console *c, const char *data, size_t n)
+{
+	const char *nl;
+
+	if (c->discarding) {
+		nl = memchr(data, '\n', n);
+		if (nl == NULL)
+			return;
+		c->discarding = 0;
+		n -= (size_t)(nl + 1 - data);
+		data = nl + 1;
+	}
+	if (buf_append(&c->pending, data, n) < 0)
+		fatal("console: input buffer over its bound");
 }
 
 /* Handles buffered lines until one command is running or input ends. */
 static void
 console_next(struct console *c)
 {
-	char *nl;
+	char *nl, *line;
+	size_t used, n;
 
 	while (!c->busy && !c->stopped) {
 		nl = c->pending.data
@@ -137,23 +173,32 @@ console_next(struct console *c)
 			 : NULL;
 		if (nl == NULL)
 			break;
-		*nl = '\0';
-		{
-			char *line = xstrdup(c->pending.data);
-			size_t used = (size_t)(nl - c->pending.data) + 1;
-			size_t n = strlen(line);
-
-			if (n > 0 && line[n - 1] == '\r')
-				line[n - 1] = '\0';
-			memmove(c->pending.data, nl + 1, c->pending.len - used);
-			c->pending.len -= used;
-			c->pending.data[c->pending.len] = '\0';
+		used = (size_t)(nl - c->pending.data) + 1;
+		line = xstrndup(c->pending.data, used - 1);
+		n = used - 1;
+		if (n > 0 && line[n - 1] == '\r')
+			line[n - 1] = '\0';
+		memmove(c->pending.data, nl + 1, c->pending.len - used);
+		c->pending.len -= used;
+		c->pending.data[c->pending.len] = '\0';
+		if (n > LIMIT_CONSOLE_LINE)
+			fprintf(c->out,
+			    "line too long: the limit is %d bytes\n",
+			    LIMIT_CONSOLE_LINE);
+		else
 			run_line(c, line);
-			free(line);
-		}
+		free(line);
 	}
 	if (c->busy || c->stopped)
 		return;
+	if (c->pending.len > LIMIT_CONSOLE_LINE) {
+		/* No end of line in sight: refuse the line, skip its rest. */
+		fprintf(c->out, "line too long: the limit is %d bytes\n",
+		    LIMIT_CONSOLE_LINE);
+		fflush(c->out);
+		buf_reset(&c->pending);
+		c->discarding = 1;
+	}
 	if (c->eof) {
 		if (c->pending.len > 0) {
 			/* A last line without its newline. */
@@ -163,16 +208,28 @@ console_next(struct console *c)
 		}
 		if (!c->bot->shutting_down)
 			bot_shutdown(c->bot, 0);
+		return;
 	}
+	want_input(c);
+}
+
+static void
+input_ended(struct console *c, int err)
+{
+	if (err < 0 && err != UV_EOF)
+		log_warn("console: read failed: %s", uv_strerror(err));
+	c->eof = 1;
+	stop_input(c);
+	console_next(c);
 }
 
 static void
 alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
-	static char slab[4096];
+	struct console *c = h->data;
 
-	b->base = slab;
-	b->len = sizeof(slab);
+	b->base = c->chunk;
+	b->len = sizeof(c->chunk);
 }
 
 static void
@@ -181,21 +238,30 @@ read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	struct console *c = s->data;
 
 	if (n < 0) {
-		if (n != UV_EOF)
-			log_warn(
-			    "console: read failed: %s", uv_strerror((int)n));
-		c->eof = 1;
-		stop_input(c);
-		console_next(c);
+		input_ended(c, (int)n);
 		return;
 	}
-	if (buf_append(&c->pending, b->base, (size_t)n) < 0) {
-		fprintf(c->out,
-		    "(only you) line too long: the limit is %d "
-		    "bytes\n",
-		    LIMIT_CONSOLE_LINE);
-		buf_reset(&c->pending);
+	take_input(c, b->base, (size_t)n);
+	if (c->pending.len >= CONSOLE_HIGH_WATER)
+		stop_input(c);
+	console_next(c);
+}
+
+static void
+file_read_cb(uv_fs_t *req)
+{
+	struct console *c = req->data;
+	ssize_t n = req->result;
+
+	uv_fs_req_cleanup(req);
+	c->file_busy = 0;
+	if (c->stopped)
+		return;
+	if (n <= 0) {
+		input_ended(c, n == 0 ? UV_EOF : (int)n);
+		return;
 	}
+	take_input(c, c->chunk, (size_t)n);
 	console_next(c);
 }
 
@@ -206,15 +272,13 @@ tty_line(char *line)
 
 	if (line == NULL) {
 		fputs("\n", c->out);
-		c->eof = 1;
-		stop_input(c);
-		console_next(c);
+		input_ended(c, UV_EOF);
 		return;
 	}
 	if (*line)
 		add_history(line);
-	buf_puts(&c->pending, line);
-	buf_putc(&c->pending, '\n');
+	take_input(c, line, strlen(line));
+	take_input(c, "\n", 1);
 	free(line);
 	console_next(c);
 }
@@ -225,18 +289,46 @@ tty_readable(uv_poll_t *p, int status, int events)
 	rl_callback_read_char();
 }
 
+/* Reads more when there is room and nothing is being read already. */
 static void
-begin_reading(struct console *c)
+want_input(struct console *c)
 {
-	if (c->stopped)
+	uv_buf_t b;
+
+	if (!c->may_read || c->stopped || c->eof ||
+	    c->pending.len >= CONSOLE_HIGH_WATER)
 		return;
-	c->reading = 1;
-	if (c->tty) {
-		tty_console = c;
-		rl_callback_handler_install("pmbot> ", tty_line);
-		uv_poll_start(&c->poll, UV_READABLE, tty_readable);
-	} else {
-		uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb);
+	switch (c->kind) {
+	case IN_TTY:
+		if (!c->reading) {
+			c->reading = 1;
+			tty_console = c;
+			rl_callback_handler_install("pmbot> ", tty_line);
+			uv_poll_start(&c->poll, UV_READABLE, tty_readable);
+		}
+		break;
+	case IN_STREAM:
+		if (!c->reading) {
+			c->reading = 1;
+			uv_read_start(
+			    (uv_stream_t *)&c->pipe, alloc_cb, read_cb);
+		}
+		break;
+	case IN_FILE:
+		/* Regular files cannot be polled (epoll refuses them): read
+		 * them on the loop's thread pool, one chunk at a time. */
+		if (!c->file_busy) {
+			c->reading = 1;
+			c->file_busy = 1;
+			c->fs.data = c;
+			b = uv_buf_init(c->chunk, sizeof(c->chunk));
+			if (uv_fs_read(&c->bot->loop, &c->fs, c->fd_in, &b, 1,
+				-1, file_read_cb) < 0) {
+				c->file_busy = 0;
+				input_ended(c, UV_EIO);
+			}
+		}
+		break;
 	}
 }
 
@@ -255,15 +347,8 @@ wait_tick(uv_timer_t *t)
 		    "pmbot %s console: you are @%s in ~%s. Type "
 		    "\"help\" for commands, Ctrl-D to quit.\n",
 		    PMBOT_VERSION, c->user, c->channel);
-	begin_reading(c);
-}
-
-static void
-handle_closed(uv_handle_t *h)
-{
-	struct console *c = h->data;
-
-	c->handles--;
+	c->may_read = 1;
+	want_input(c);
 }
 
 static int
@@ -271,34 +356,34 @@ console_start(struct adapter *a)
 {
 	struct console *c = a->priv;
 	uv_loop_t *loop = &c->bot->loop;
-	int rc;
+	int rc = 0;
 
-	c->tty = isatty(c->fd_in);
-	if (c->tty) {
+	switch (uv_guess_handle(c->fd_in)) {
+	case UV_TTY:
+		c->kind = IN_TTY;
+		c->tty = 1;
 		rc = uv_poll_init(loop, &c->poll, c->fd_in);
 		c->poll.data = c;
-	} else {
+		break;
+	case UV_FILE:
+		c->kind = IN_FILE;
+		break;
+	default:
+		c->kind = IN_STREAM;
 		rc = uv_pipe_init(loop, &c->pipe, 0);
 		c->pipe.data = c;
-		if (rc == 0) {
-			c->handles++;
+		if (rc == 0)
 			rc = uv_pipe_open(&c->pipe, c->fd_in);
-			if (rc < 0) {
-				log_error("console: cannot read input: %s",
-				    uv_strerror(rc));
-				return -1;
-			}
-			c->handles--;
-		}
+		break;
 	}
 	if (rc < 0) {
 		log_error("console: cannot read input: %s", uv_strerror(rc));
+		if (c->kind == IN_STREAM)
+			uv_close((uv_handle_t *)&c->pipe, NULL);
 		return -1;
 	}
-	c->handles++;
 	uv_timer_init(loop, &c->wait);
 	c->wait.data = c;
-	c->handles++;
 	uv_timer_start(&c->wait, wait_tick, 0, 50);
 	c->started = 1;
 	return 0;
@@ -314,11 +399,11 @@ console_stop(struct adapter *a)
 	stop_input(c);
 	c->stopped = 1;
 	uv_timer_stop(&c->wait);
-	uv_close((uv_handle_t *)&c->wait, handle_closed);
-	if (c->tty)
-		uv_close((uv_handle_t *)&c->poll, handle_closed);
-	else
-		uv_close((uv_handle_t *)&c->pipe, handle_closed);
+	uv_close((uv_handle_t *)&c->wait, NULL);
+	if (c->kind == IN_TTY)
+		uv_close((uv_handle_t *)&c->poll, NULL);
+	else if (c->kind == IN_STREAM)
+		uv_close((uv_handle_t *)&c->pipe, NULL);
 }
 
 static int
@@ -380,6 +465,6 @@ console_new(struct bot *bot, const char *user, const char *channel, int fd_in,
 	c->out = fd_out == 1 ? stdout : fdopen(dup(fd_out), "w");
 	if (c->out == NULL)
 		c->out = stdout;
-	buf_init(&c->pending, LIMIT_CONSOLE_LINE * 4);
+	buf_init(&c->pending, CONSOLE_HIGH_WATER + 2 * sizeof(c->chunk));
 	return &c->a;
 }
