@@ -182,6 +182,8 @@ static const struct config_key config_keys[] = {
     KEY_STR("slack.api_url", C(slack_api_url), "https://slack.com/api/", 0,
 	"PMBOT_SLACK_API_URL", config_check_http_url),
     KEY_NUM(KT_INT, "slack.connections", C(slack_connections), "1", 1, 10),
+    KEY_SECRET("slack.signing_secret", C(slack_signing_secret),
+	"PMBOT_SLACK_SIGNING_SECRET"),
     KEY_OBJ("jira"),
     KEY_STR("jira.url", C(jira_url), NULL, 0, "PMBOT_JIRA_URL",
 	config_check_http_url),

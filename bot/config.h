@@ -105,6 +105,7 @@ struct config {
 	char *slack_bot_token; /* secret */
 	char *slack_api_url;
 	int slack_connections;
+	char *slack_signing_secret; /* secret; enables HTTP mode */
 
 	/* jira */
 	char *jira_url;

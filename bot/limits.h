@@ -113,4 +113,55 @@
 /* A reminder's text. */
 #define LIMIT_REMINDER_TEXT 2000
 
+/* Slack (../shared/reference/slack.md).  Every Socket Mode envelope must
+ * be acknowledged within 3 s; a slash command's answer rides in the ack
+ * when the handler replies within LIMIT_SLACK_ACK_MS, else the ack goes
+ * out empty and the answer follows through the response_url. */
+#define LIMIT_SLACK_ACK_MS 2000
+/* Block Kit: section text 1..3000 characters, at most 10 fields of 2000
+ * each, button text 75, value 2000, 25 elements per actions block, 50
+ * blocks per message. */
+#define LIMIT_SLACK_SECTION_TEXT 3000
+#define LIMIT_SLACK_FIELDS 10
+#define LIMIT_SLACK_FIELD_TEXT 2000
+#define LIMIT_SLACK_BUTTON_TEXT 75
+#define LIMIT_SLACK_BUTTON_VALUE 2000
+#define LIMIT_SLACK_ACTIONS 25
+#define LIMIT_SLACK_BLOCKS 50
+/* chat.postMessage truncates text past 40,000 characters. */
+#define LIMIT_SLACK_TEXT 40000
+/* chat.postMessage: about one message a second per channel, with short
+ * bursts allowed; we allow a burst of this many, then one a second. */
+#define LIMIT_SLACK_CHANNEL_PACE_MS 1000
+#define LIMIT_SLACK_CHANNEL_BURST 3
+/* A Retry-After we cannot read is taken as this (Slack's default tier
+ * window), and no pause is longer than the cap. */
+#define LIMIT_SLACK_RETRY_AFTER_MS 30000
+#define LIMIT_SLACK_RETRY_AFTER_MAX_MS 120000
+/* Posts waiting in memory for Slack; past this, new posts are refused
+ * (logged) rather than grown without bound. */
+#define LIMIT_SLACK_QUEUED 10000
+/* A post that failed for a transport error or 5xx is tried this often. */
+#define LIMIT_SLACK_POST_TRIES 5
+/* Socket Mode reconnect backoff with jitter, and the longer wait after a
+ * too_many_websockets disconnect (opening more makes it worse). */
+#define LIMIT_SLACK_BACKOFF_MIN_MS 500
+#define LIMIT_SLACK_BACKOFF_MAX_MS 30000
+#define LIMIT_SLACK_TOO_MANY_MS 30000
+/* Keep-alive: lws pings after this much silence and hangs up when no
+ * pong came back within the hangup time (dead-link detection). */
+#define LIMIT_SLACK_PING_S 10
+#define LIMIT_SLACK_HANGUP_S 30
+/* A new connection that has not said hello within this is dropped. */
+#define LIMIT_SLACK_HELLO_MS 10000
+/* Event de-duplication marks live this long in Redis: Slack retries for
+ * about five minutes, replicas see the same retries. */
+#define LIMIT_SLACK_DEDUP_S 3600
+/* In-memory marks kept when Redis cannot be asked. */
+#define LIMIT_SLACK_DEDUP_MEMORY 512
+/* HTTP mode: requests signed more than 5 minutes away are replays. */
+#define LIMIT_SLACK_SIG_WINDOW_S 300
+/* Channels and users cached from the Web API. */
+#define LIMIT_SLACK_CACHE 20000
+
 #endif

@@ -62,7 +62,7 @@ function seed() {
 	state = {
 		users, channels, messages: [], ephemeral: [], acks: [],
 		pending: new Map(), tickets: new Set(), sockets: new Set(),
-		failedCommands: [], opens: 0,
+		failedCommands: [], opens: 0, dms: [], responses: [],
 	};
 }
 
@@ -89,7 +89,20 @@ function channelObj(c) {
 
 function resolveChannel(ref) {
 	return state.channels.find((c) => c.id === ref || c.name === ref ||
-	    `#${c.name}` === ref) || null;
+	    `#${c.name}` === ref) || state.dms.find((c) => c.id === ref) ||
+	    null;
+}
+
+// The app's direct-message channel with a person (chat.postMessage to a
+// user id posts there, as Slack does).
+function dmChannel(u) {
+	let c = state.dms.find((d) => d.user === u.id);
+	if (!c) {
+		c = { id: `D${u.id.slice(1)}`, name: `@${u.name}`, user: u.id,
+		    is_private: true, is_member: true, is_im: true };
+		state.dms.push(c);
+	}
+	return c;
 }
 
 function resolveUser(ref) {
@@ -150,7 +163,10 @@ function parseBlocks(v) {
 }
 
 function postMessage(res, args, warnings) {
-	const ch = resolveChannel(args.channel);
+	let ch = resolveChannel(args.channel);
+	if (!ch && args.channel && /^[UW]/.test(args.channel) &&
+	    resolveUser(args.channel))
+		ch = dmChannel(resolveUser(args.channel));
 	if (!args.channel || !ch)
 		return fail(res, 'channel_not_found');
 	if (!ch.is_member)
@@ -259,6 +275,16 @@ async function routeApi(req, res, method, url) {
 		const ch = resolveChannel(args.channel);
 		return ch ? ok(res, { channel: channelObj(ch) }, warnings) :
 		    fail(res, 'channel_not_found');
+	}
+	case 'users.list': {
+		const limit = Math.min(Number(args.limit) || 100, 1000);
+		const start = args.cursor ? Number(Buffer.from(args.cursor,
+		    'base64').toString()) || 0 : 0;
+		const page = state.users.slice(start, start + limit);
+		const next = start + limit < state.users.length ?
+		    Buffer.from(String(start + limit)).toString('base64') : '';
+		return ok(res, { members: page.map(userObj),
+		    response_metadata: { next_cursor: next } }, warnings);
 	}
 	case 'users.info': {
 		const u = resolveUser(args.user);
@@ -390,7 +416,8 @@ async function routeControl(req, res, path) {
 		// A person's message; `mention: true` makes it an
 		// app_mention (no channel_type), as Slack sends both kinds.
 		const u = resolveUser(body.user || 'alice');
-		const ch = resolveChannel(body.channel || 'general');
+		const ch = body.channel_type === 'im' && u ? dmChannel(u) :
+		    resolveChannel(body.channel || 'general');
 		if (!u || !ch)
 			return send(res, 400, { error: 'unknown user or channel' });
 		const ts = nextTs();
@@ -463,6 +490,8 @@ async function routeControl(req, res, path) {
 		return send(res, 200, state.messages);
 	case 'GET /_fake/ephemeral':
 		return send(res, 200, state.ephemeral);
+	case 'GET /_fake/responses':
+		return send(res, 200, state.responses);
 	case 'GET /_fake/failed':
 		return send(res, 200, state.failedCommands);
 	case 'GET /_fake/requests':
@@ -483,8 +512,12 @@ async function routeControl(req, res, path) {
 		seed();
 		return send(res, 200, { ok: true });
 	default:
-		if (path.startsWith('/_fake/response/') && req.method === 'POST')
+		if (path.startsWith('/_fake/response/') && req.method === 'POST') {
+			// A reply through a slash command's response_url.
+			state.responses.push({ id: path.slice(16), at: Date.now(),
+			    body: body });
 			return send(res, 200, 'ok');
+		}
 		return send(res, 404, { error: `no control route ${path}` });
 	}
 }

@@ -1,0 +1,280 @@
+/*
+ * Slack's HTTP mode, the alternative to Socket Mode: slash commands,
+ * Events API callbacks and button presses arrive as POSTs on the bot's
+ * listener.  Each request is signed: X-Slack-Signature is "v0=" and the
+ * hex HMAC-SHA256, keyed by the app's signing secret, of "v0:", the
+ * X-Slack-Request-Timestamp, ":" and the raw body.  A request whose
+ * signature does not match, or whose timestamp is more than five
+ * minutes away (a replay), is refused before anything in it is read.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "bot.h"
+#include "buf.h"
+#include "http_server.h"
+#include "limits.h"
+#include "log.h"
+#include "slack_int.h"
+
+const char *
+slack_sig_reason(enum slack_sig_result r)
+{
+	switch (r) {
+	case SLACK_SIG_OK:
+		return "ok";
+	case SLACK_SIG_MISSING:
+		return "no signature or timestamp";
+	case SLACK_SIG_STALE:
+		return "timestamp outside the 5-minute window";
+	case SLACK_SIG_BAD:
+		return "signature mismatch";
+	}
+	return "?";
+}
+
+static int
+parse_timestamp(const char *s, long long *out)
+{
+	long long v = 0;
+	int i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (!isdigit((unsigned char)s[i]) || i >= 18)
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (i == 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum slack_sig_result
+slack_signature_check(const char *secret, const char *timestamp,
+    const char *signature, const char *body, size_t len, long long now_s)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	char want[3 + 2 * EVP_MAX_MD_SIZE + 1];
+	struct buf base = BUF_INIT;
+	long long ts;
+	unsigned int i;
+	int same;
+
+	if (secret == NULL || timestamp == NULL || signature == NULL)
+		return SLACK_SIG_MISSING;
+	if (parse_timestamp(timestamp, &ts) < 0)
+		return SLACK_SIG_MISSING;
+	if (ts > now_s + LIMIT_SLACK_SIG_WINDOW_S ||
+	    ts < now_s - LIMIT_SLACK_SIG_WINDOW_S)
+		return SLACK_SIG_STALE;
+	buf_printf(&base, "v0:%s:", timestamp);
+	if (len > 0 && buf_append(&base, body, len) == -1)
+		fatal("slack: cannot build the signature base");
+	if (HMAC(EVP_sha256(), secret, (int)strlen(secret),
+		(const unsigned char *)buf_str(&base), base.len, mac,
+		&maclen) == NULL) {
+		buf_free(&base);
+		return SLACK_SIG_BAD;
+	}
+	buf_free(&base);
+	memcpy(want, "v0=", 3);
+	for (i = 0; i < maclen; i++)
+		snprintf(want + 3 + 2 * i, 3, "%02x", mac[i]);
+	/* Constant time over the expected length: a wrong length is a
+	 * mismatch too, without comparing byte by byte. */
+	if (strlen(signature) != 3 + 2 * (size_t)maclen)
+		return SLACK_SIG_BAD;
+	same = CRYPTO_memcmp(want, signature, 3 + 2 * (size_t)maclen) == 0;
+	return same ? SLACK_SIG_OK : SLACK_SIG_BAD;
+}
+
+/* --- form bodies ---------------------------------------------------------- */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static char *
+url_decode(const char *s, size_t len)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '+') {
+			c = ' ';
+		} else if (c == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 &&
+			   hexval(s[i + 2]) >= 0) {
+			c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 2;
+		}
+		buf_putc(&b, c);
+	}
+	return b.data != NULL ? buf_detach(&b) : xstrdup("");
+}
+
+/* application/x-www-form-urlencoded as an object of strings. */
+static cJSON *
+form_parse(const char *body, size_t len)
+{
+	cJSON *o = cJSON_CreateObject();
+	const char *s = body, *end = body + len;
+
+	if (o == NULL)
+		fatal("slack: out of memory");
+	while (s < end) {
+		const char *amp = memchr(s, '&', (size_t)(end - s));
+		const char *pend = amp != NULL ? amp : end;
+		const char *eq = memchr(s, '=', (size_t)(pend - s));
+		char *k, *v;
+
+		if (eq != NULL) {
+			k = url_decode(s, (size_t)(eq - s));
+			v = url_decode(eq + 1, (size_t)(pend - (eq + 1)));
+			if (cJSON_GetObjectItemCaseSensitive(o, k) == NULL)
+				cJSON_AddStringToObject(o, k, v);
+			free(k);
+			free(v);
+		}
+		s = pend + 1;
+	}
+	return o;
+}
+
+/* --- routes --------------------------------------------------------------- */
+
+static void
+respond_text(struct http_exchange *x, int status, const char *text)
+{
+	http_respond(
+	    x, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+/* 0 when the request is Slack's; otherwise it has been answered 401. */
+static int
+verified(struct slack *s, struct http_exchange *x)
+{
+	enum slack_sig_result r;
+
+	r = slack_signature_check(s->signing_secret,
+	    http_exchange_header(x, "x-slack-request-timestamp"),
+	    http_exchange_header(x, "x-slack-signature"), http_exchange_body(x),
+	    http_exchange_body_len(x), (long long)time(NULL));
+	if (r == SLACK_SIG_OK)
+		return 0;
+	log_warn("slack: refused %s: %s", http_exchange_path(x),
+	    slack_sig_reason(r));
+	respond_text(x, 401, "invalid request signature\n");
+	return -1;
+}
+
+static void
+route_commands(struct http_exchange *x, void *priv)
+{
+	struct slack *s = priv;
+	cJSON *fields;
+
+	if (verified(s, x) < 0)
+		return;
+	fields = form_parse(http_exchange_body(x), http_exchange_body_len(x));
+	if (!cJSON_IsString(
+		cJSON_GetObjectItemCaseSensitive(fields, "command"))) {
+		respond_text(x, 400, "not a slash command\n");
+		cJSON_Delete(fields);
+		return;
+	}
+	slack_on_http_command(s, x, fields);
+	cJSON_Delete(fields);
+}
+
+static void
+route_events(struct http_exchange *x, void *priv)
+{
+	struct slack *s = priv;
+	cJSON *root;
+	const cJSON *type, *challenge;
+
+	if (verified(s, x) < 0)
+		return;
+	root = cJSON_ParseWithLength(
+	    http_exchange_body(x), http_exchange_body_len(x));
+	type = cJSON_GetObjectItemCaseSensitive(root, "type");
+	if (!cJSON_IsString(type)) {
+		respond_text(x, 400, "not an Events API request\n");
+		cJSON_Delete(root);
+		return;
+	}
+	if (strcmp(type->valuestring, "url_verification") == 0) {
+		challenge = cJSON_GetObjectItemCaseSensitive(root, "challenge");
+		if (cJSON_IsString(challenge))
+			respond_text(x, 200, challenge->valuestring);
+		else
+			respond_text(x, 400, "no challenge\n");
+		cJSON_Delete(root);
+		return;
+	}
+	/* Acknowledge first, work later: Slack retries what is not
+	 * answered within 3 s. */
+	respond_text(x, 200, "");
+	if (strcmp(type->valuestring, "event_callback") == 0)
+		slack_on_event_callback(s, root);
+	cJSON_Delete(root);
+}
+
+static void
+route_actions(struct http_exchange *x, void *priv)
+{
+	struct slack *s = priv;
+	cJSON *fields, *payload = NULL;
+	const cJSON *p, *type;
+
+	if (verified(s, x) < 0)
+		return;
+	fields = form_parse(http_exchange_body(x), http_exchange_body_len(x));
+	p = cJSON_GetObjectItemCaseSensitive(fields, "payload");
+	if (cJSON_IsString(p))
+		payload = cJSON_Parse(p->valuestring);
+	type = cJSON_GetObjectItemCaseSensitive(payload, "type");
+	if (!cJSON_IsString(type)) {
+		respond_text(x, 400, "not an interaction payload\n");
+	} else {
+		respond_text(x, 200, "");
+		if (strcmp(type->valuestring, "block_actions") == 0)
+			slack_on_block_actions(s, payload);
+	}
+	cJSON_Delete(payload);
+	cJSON_Delete(fields);
+}
+
+void
+slack_http_setup(struct slack *s)
+{
+	struct http_server *srv = s->bot->httpd;
+
+	if (srv == NULL || s->signing_secret == NULL)
+		return;
+	http_server_route(srv, "POST", "/slack/commands", route_commands, s);
+	http_server_route(srv, "POST", "/slack/events", route_events, s);
+	http_server_route(srv, "POST", "/slack/actions", route_actions, s);
+	log_info("slack: HTTP mode on /slack/commands, /slack/events and "
+		 "/slack/actions");
+}
