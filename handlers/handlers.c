@@ -15,6 +15,8 @@ extern const struct cmd_entry cmd_guide_entry;
 extern const struct cmd_entry cmd_brief_entry;
 extern const struct cmd_entry cmd_checklist_entry;
 extern const struct cmd_entry cmd_qa_entry;
+extern const struct cmd_entry cmd_remind_entry;
+extern const struct cmd_entry cmd_meeting_entry;
 
 const struct cmd_entry *const handler_table[] = {
     &cmd_pm_entry,
@@ -23,6 +25,8 @@ const struct cmd_entry *const handler_table[] = {
     &cmd_guide_entry,
     &cmd_checklist_entry,
     &cmd_qa_entry,
+    &cmd_remind_entry,
+    &cmd_meeting_entry,
     /* Further command entries go here, e.g. &cmd_brief_entry. */
     NULL,
 };
