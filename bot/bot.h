@@ -21,6 +21,7 @@ struct local_redis;
 struct rate_table;
 struct scheduler;
 struct jira;
+struct sdnotify;
 
 #define BOT_MAX_ADAPTERS 4
 
@@ -50,7 +51,8 @@ struct bot {
 	struct local_redis *local_redis;
 	struct rate_table *rates;
 	struct scheduler *sched;
-	struct jira *jira; /* created on first /qa (jira_for_bot) */
+	struct jira *jira;         /* created on first /qa (jira_for_bot) */
+	struct sdnotify *sdnotify; /* NULL unless systemd asked (sdnotify.h) */
 	struct adapter *adapters[BOT_MAX_ADAPTERS];
 	int nadapters;
 

@@ -24,6 +24,7 @@
 #include "handler.h"
 #include "http_client.h"
 #include "http_server.h"
+#include "jira.h"
 #include "limits.h"
 #include "local_redis.h"
 #include "log.h"
@@ -32,6 +33,7 @@
 #include "metrics.h"
 #include "router.h"
 #include "scheduler.h"
+#include "sdnotify.h"
 #include "slack.h"
 #include "store.h"
 
@@ -236,6 +238,8 @@ bot_shutdown(struct bot *bot, int exit_code)
 	bot->shutting_down = 1;
 	bot->exit_code = exit_code;
 	log_info("pmbot: shutting down");
+	sdnotify_stop(bot->sdnotify);
+	bot->sdnotify = NULL;
 	uv_signal_stop(&bot->sig_int);
 	uv_signal_stop(&bot->sig_term);
 	uv_signal_stop(&bot->sig_hup);
@@ -415,6 +419,8 @@ free_bot(struct bot *bot)
 		bot->adapters[i]->ops->free(bot->adapters[i]);
 	if (bot->httpd)
 		http_server_free(bot->httpd);
+	if (bot->jira)
+		jira_free(bot->jira); /* before the HTTP client it uses */
 	if (bot->http)
 		http_client_free(bot->http);
 	if (bot->sched)
@@ -504,6 +510,7 @@ bot_run(const struct bot_options *opt)
 			goto fail;
 	}
 	scheduler_start(bot->sched);
+	bot->sdnotify = sdnotify_start(bot);
 	started = 1;
 	bot->exit_code = 0;
 	log_info("pmbot %s: running (%s)", PMBOT_VERSION,
