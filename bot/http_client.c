@@ -469,6 +469,12 @@ start_attempt(struct hreq *r)
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	/* libcurl silently sends a request again when a reused connection
+	 * turns out dead before any answer, POST included.  A request that
+	 * is not safe to repeat takes a fresh connection, so such a loss is
+	 * reported to its caller instead of done twice. */
+	if (!r->idempotent)
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
@@ -727,7 +733,7 @@ http_client_send(struct http_client *hc, const struct http_request *req,
 	    req->timeout_ms > 0 ? req->timeout_ms : LIMIT_HTTP_TIMEOUT_MS;
 	r->max_retries =
 	    req->max_retries < 0 ? LIMIT_HTTP_RETRIES : req->max_retries;
-	r->idempotent = req->idempotent;
+	r->idempotent = req->idempotent || strcmp(r->method, "GET") == 0;
 	r->cb = cb;
 	r->priv = priv;
 	r->state = R_QUEUED;
