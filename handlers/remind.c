@@ -449,7 +449,7 @@ static const struct cmd_entry remind_subs[] = {
 	.args_max = 4,
 	.perm = PERM_ANYONE,
 	.exec = remind_snooze},
-    {NULL},
+    {.name = NULL},
 };
 
 const struct cmd_entry cmd_remind_entry = {
