@@ -82,6 +82,8 @@ static int conv_hhmm(
     void *, const struct config_key *, const char *, struct buf *);
 static int conv_weekday(
     void *, const struct config_key *, const char *, struct buf *);
+static int conv_duration(
+    void *, const struct config_key *, const char *, struct buf *);
 
 static const char *const rotation_names[] = {"twitter", "triage", NULL};
 static const char *const checklist_names[] = {
@@ -268,6 +270,10 @@ static const struct config_key config_keys[] = {
 	7 * 24 * 60),
     KEY_NUM(KT_LONG, "rotations.*.escalate_minutes", ROT(escalate_minutes),
 	"60", 1, 7 * 24 * 60),
+    KEY_CONV(
+	"rotations.*.ack_after", ROT(ack_s), 0, NULL, 0, NULL, conv_duration),
+    KEY_CONV("rotations.*.escalate_after", ROT(escalate_s), 0, NULL, 0, NULL,
+	conv_duration),
     KEY_MAP("checklists", C(checklists), C(nchecklists),
 	sizeof(struct checklist_conf), CL(name), checklist_names),
     KEY_ARRAY("checklists.*", CL(items), CL(nitems),
@@ -1032,6 +1038,18 @@ finish_rotations(struct loader *ld)
 			    "must be more than "
 			    "ack_minutes (%ld)",
 			    r->ack_minutes);
+		/* The durations win over the minutes when given. */
+		if (r->ack_s == 0)
+			r->ack_s = r->ack_minutes * 60;
+		if (r->escalate_s == 0)
+			r->escalate_s = r->escalate_minutes * 60;
+		buf_reset(&lb);
+		buf_printf(&lb, "$.rotations.%s.escalate_after", r->name);
+		if (r->escalate_s <= r->ack_s)
+			problem(ld, buf_str(&lb),
+			    "must be longer than the acknowledgement time "
+			    "(%lds)",
+			    r->ack_s);
 	}
 	buf_free(&lb);
 }
@@ -1384,6 +1402,21 @@ conv_hhmm(
 	}
 	*(int *)field(base, k->off) = h;
 	*(int *)field(base, k->off2) = m;
+	return 0;
+}
+
+static int
+conv_duration(
+    void *base, const struct config_key *k, const char *s, struct buf *why)
+{
+	long v = 0;
+
+	if (s != NULL && config_parse_duration(s, &v) == -1) {
+		buf_puts(why, "must be a duration such as 30s, 30m, 2h or 1d "
+			      "(more than 0, at most a week)");
+		return -1;
+	}
+	*(long *)field(base, k->off) = v;
 	return 0;
 }
 

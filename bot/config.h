@@ -60,6 +60,11 @@ struct rotation_conf {
 	char *meeting;         /* meeting id the duty is tied to, or NULL */
 	long ack_minutes;      /* twitter: ping again after */
 	long escalate_minutes; /* twitter: name the next PM after */
+	/* The same two in seconds, from "ack_after"/"escalate_after" when
+	 * given (durations with units: 30s, 30m, 2h, 1d), else from the
+	 * minutes; what the escalation timers use. */
+	long ack_s;
+	long escalate_s;
 };
 
 struct checklist_item_conf {

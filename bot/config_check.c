@@ -622,6 +622,42 @@ config_parse_offset(const char *s, long *minutes)
 }
 
 int
+config_parse_duration(const char *s, long *seconds)
+{
+	const char *p = s;
+	long n = 0, unit;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	while (isdigit((unsigned char)*p)) {
+		n = n * 10 + (*p++ - '0');
+		if (n > 1000000)
+			return -1;
+	}
+	switch (*p++) {
+	case 's':
+		unit = 1;
+		break;
+	case 'm':
+		unit = 60;
+		break;
+	case 'h':
+		unit = 3600;
+		break;
+	case 'd':
+		unit = 86400;
+		break;
+	default:
+		return -1;
+	}
+	/* Escalation timers: a week is already far too long to wait. */
+	if (*p != '\0' || n == 0 || n * unit > 7L * 86400)
+		return -1;
+	*seconds = n * unit;
+	return 0;
+}
+
+int
 config_parse_local_time(const char *s, char out[20])
 {
 	static const int mdays[] = {

@@ -45,6 +45,8 @@ int config_check_text(const char *s, struct buf *why);
 int config_parse_hhmm(const char *s, int *hour, int *min);
 int config_parse_weekday(const char *s); /* 0 = Sunday, -1 when unknown */
 int config_parse_offset(const char *s, long *minutes);
+/* "30s", "30m", "2h", "1d": 1 second to a week; 0 or -1. */
+int config_parse_duration(const char *s, long *seconds);
 /* "YYYY-MM-DDTHH:MM[:SS]" into "YYYY-MM-DDTHH:MM:SS" (20 bytes). */
 int config_parse_local_time(const char *s, char out[20]);
 /* The password inside a redis:// URL, or NULL (caller frees). */
