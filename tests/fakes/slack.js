@@ -312,7 +312,7 @@ function envelopeSend(env) {
 // Sends an envelope and watches for its ack; events are redelivered with
 // a higher retry_attempt, commands fail as "dispatch_failed".
 function deliver(env) {
-	const entry = { env, timer: null };
+	const entry = { env, timer: null, sent: process.hrtime.bigint() };
 	state.pending.set(env.envelope_id, entry);
 	envelopeSend(env);
 	entry.timer = setTimeout(() => {
@@ -337,9 +337,11 @@ function onSocketMessage(ws, raw) {
 	if (!p.ok || !p.value || typeof p.value.envelope_id !== 'string')
 		return;
 	const entry = state.pending.get(p.value.envelope_id);
+	// latency_ms: from sending the envelope to reading its ack.
 	state.acks.push({ envelope_id: p.value.envelope_id, payload:
 	    p.value.payload, at: Date.now(), late: !entry,
-	    type: entry ? entry.env.type : null });
+	    type: entry ? entry.env.type : null, latency_ms: entry ?
+	    Number(process.hrtime.bigint() - entry.sent) / 1e6 : null });
 	if (entry) {
 		clearTimeout(entry.timer);
 		state.pending.delete(p.value.envelope_id);
@@ -395,6 +397,27 @@ function eventEnvelope(event) {
 // ---------------------------------------------------------------------------
 // Control API
 
+function deliverSlash(req, body) {
+	const u = resolveUser(body.user || 'alice');
+	const ch = resolveChannel(body.channel || 'general');
+	const env = {
+		envelope_id: crypto.randomUUID(), type: 'slash_commands',
+		accepts_response_payload: true, payload: {
+			token: 'fakeVerificationToken', team_id: TEAM.id,
+			team_domain: TEAM.domain, channel_id: ch.id,
+			channel_name: ch.name, user_id: u.id, user_name: u.name,
+			command: body.command || '/pm', text:
+			    String(body.text || ''), api_app_id: APP_ID,
+			is_enterprise_install: 'false', response_url:
+			    `http://${req.headers.host}/_fake/response/` +
+			    crypto.randomUUID(), trigger_id: `${Date.now()}.1.` +
+			    crypto.randomBytes(8).toString('hex'),
+		},
+	};
+	deliver(env);
+	return env;
+}
+
 async function routeControl(req, res, path) {
 	let body = {};
 	if (req.method === 'POST') {
@@ -434,6 +457,14 @@ async function routeControl(req, res, path) {
 		deliver(env);
 		return send(res, 200, { envelope_id: env.envelope_id,
 		    event_id: env.payload.event_id, ts });
+	}
+	case 'POST /_fake/burst': {
+		// count slash commands at once (ack latency under load).
+		const ids = [];
+		for (let i = 0; i < Math.min(Number(body.count) || 1, 100000);
+		    i++)
+			ids.push(deliverSlash(req, body).envelope_id);
+		return send(res, 200, { envelope_ids: ids });
 	}
 	case 'POST /_fake/slash': {
 		const u = resolveUser(body.user || 'alice');
