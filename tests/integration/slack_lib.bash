@@ -38,8 +38,8 @@ start_slack() {
 slack_config() {
   local def='{ "timezone": "UTC", "limits": { "commands_per_minute": 1000 },
     "channels": { "ask": "general", "pm": ["pm"] } }'
-  printf '%s\n' "${1:-$def}" >"$T/cfg.json"
-  export PMBOT_CONFIG=$T/cfg.json
+  printf '%s\n' "${1:-$def}" >"$T/${CFG_NAME:-cfg}.json"
+  export PMBOT_CONFIG=$T/${CFG_NAME:-cfg}.json
   export PMBOT_SLACK_APP_TOKEN=${APP_TOKEN:-xapp-1-A0FAKEAPP1-1-fake}
   export PMBOT_SLACK_BOT_TOKEN=${BOT_TOKEN:-xoxb-fake-bot-token}
   export PMBOT_SLACK_API_URL=$S/api/
