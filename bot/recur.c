@@ -50,6 +50,13 @@ zone_get(const char *tz)
 	return icaltimezone_get_builtin_timezone(tz);
 }
 
+void
+recur_cleanup(void)
+{
+	icaltimezone_free_builtin_timezones();
+	icalmemory_free_ring();
+}
+
 int
 recur_zone_valid(const char *tz)
 {

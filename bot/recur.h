@@ -21,6 +21,10 @@ struct recur_local {
 	int wday; /* 0 = Sunday; filled by recur_to_local */
 };
 
+/* Frees the zones libical caches once loaded (at exit; they load again
+ * when used after). */
+void recur_cleanup(void);
+
 /* 1 when tz names a zone we can convert in ("UTC" or an IANA name). */
 int recur_zone_valid(const char *tz);
 

@@ -335,5 +335,6 @@ schedule_command(
 		free(list.v[i].text);
 	free(list.v);
 	buf_free(&out);
+	recur_cleanup();
 	return 0;
 }

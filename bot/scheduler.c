@@ -213,6 +213,7 @@ seed_meetings(struct scheduler *s)
 			buf_free(&spec);
 		}
 	}
+	duty_jobs_seed(s->bot);
 	if (--s->seeding == 0)
 		scheduler_claim(s);
 }
@@ -534,6 +535,15 @@ build_meeting(struct fire *f, long long now, int missed)
 }
 
 static void
+duty_done(void *token, long long next_due)
+{
+	struct fire *f = token;
+
+	f->next = next_due;
+	fire_confirm(f);
+}
+
+static void
 fire_job(struct scheduler *s, const redisReply *id, const redisReply *hash)
 {
 	struct fire *f = xcalloc(1, sizeof(*f));
@@ -566,6 +576,17 @@ fire_job(struct scheduler *s, const redisReply *id, const redisReply *hash)
 		rc = -1;
 	buf_printf(&b, "%s:%lld", f->id, f->due);
 	f->dedup = buf_detach(&b);
+	if (kind != NULL && strcmp(kind, "duty") == 0) {
+		struct sched_job job;
+
+		job.id = f->id;
+		job.due = f->due;
+		job.missed = missed;
+		job.kv = f->kv;
+		job.nkv = f->nkv;
+		duty_job_fire(s->bot, &job, duty_done, f);
+		return;
+	}
 	if (rc < 0) {
 		f->next = 0;
 		fire_confirm(f);
@@ -739,10 +760,13 @@ scheduler_stop(struct scheduler *s, void (*done)(void *), void *priv)
 	maybe_done(s);
 }
 
+/* The scheduler goes last of the users of time zones, at exit: it also
+ * releases the zones libical cached, so valgrind sees nothing left. */
 void
 scheduler_free(struct scheduler *s)
 {
 	free(s);
+	recur_cleanup();
 }
 
 void
