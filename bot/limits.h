@@ -227,4 +227,50 @@
  * 1000). */
 #define LIMIT_MM_RESYNC_POSTS 1000
 
+/* The outbox (outbox.c).  A queue's lease outlives one delivery attempt
+ * (the HTTP client's LIMIT_HTTP_TIMEOUT_MS) with room to spare, so it
+ * only runs out when the replica holding it died. */
+#define LIMIT_OUTBOX_LEASE_MS 15000
+/* Queues left by other processes are looked for this often. */
+#define LIMIT_OUTBOX_SWEEP_MS 5000
+/* Backoff after a server error or an unreachable server, per queue:
+ * short enough that posts go out soon after the server is back. */
+#define LIMIT_OUTBOX_BACKOFF_MIN_MS 500
+#define LIMIT_OUTBOX_BACKOFF_MAX_MS 10000
+/* The longest pause a 429 may ask of every queue. */
+#define LIMIT_OUTBOX_THROTTLE_MAX_MS 120000
+/* Posts kept in memory while Redis is unreachable. */
+#define LIMIT_OUTBOX_MEMORY 1000
+/* How long a post pushed with a de-duplication key blocks its twins. */
+#define LIMIT_OUTBOX_DEDUP_S (7 * 86400)
+
+/* Mattermost (../shared/reference/mattermost.md).  Client frames must
+ * stay under the server's 8 KiB read limit (§1.1). */
+#define LIMIT_MM_CLIENT_FRAME 8192
+/* A new connection that has not said hello within this is dropped: an
+ * invalid token still upgrades and is closed after ~5 s (§1.2). */
+#define LIMIT_MM_HELLO_MS 10000
+/* Keep-alive: lws pings after this much silence and hangs up when nothing
+ * came back within the hangup time; the server pings every 60 s. */
+#define LIMIT_MM_PING_S 30
+#define LIMIT_MM_HANGUP_S 75
+/* Start-up REST calls (users/me, the team, channels) are tried again
+ * after this long when the server is unreachable. */
+#define LIMIT_MM_START_RETRY_MS 2000
+/* A slash command still running after this answers "working on it" and
+ * follows up through response_url; the server waits 30 s (§4.4). */
+#define LIMIT_MM_SLASH_WAIT_MS 2000
+/* response_url takes at most 5 posts (§4.5). */
+#define LIMIT_MM_RESPONSE_URL_USES 5
+/* Users' names and zones are cached in Redis this long. */
+#define LIMIT_MM_USER_TTL_S 3600
+/* Marks that an event was handled, shared by the replicas. */
+#define LIMIT_MM_SEEN_TTL_S 86400
+/* After a lost connection, missed posts are fetched at most this far
+ * back, so a bot that was down for days does not answer old mentions. */
+#define LIMIT_MM_RESYNC_WINDOW_MS (15 * 60 * 1000)
+/* Posts handled per channel in one re-sync (the server caps since= at
+ * 1000). */
+#define LIMIT_MM_RESYNC_POSTS 1000
+
 #endif
