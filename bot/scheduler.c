@@ -38,6 +38,11 @@
 #include "scheduler.h"
 #include "store.h"
 
+/* Meeting reminders are seeded again this often: a Redis that lost its
+ * data (no persistence) gets them back, and so does a reload whose new
+ * configuration happened to land at the old one's address. */
+#define SCHED_RESEED_MS (10 * 60 * 1000)
+
 struct scheduler {
 	struct bot *bot;
 	uv_timer_t timer;
@@ -49,6 +54,7 @@ struct scheduler {
 	long long wake_ms;
 	const struct meeting *seeded; /* meetings last seeded (reloads) */
 	int seeded_once;
+	long long seeded_ms;
 	int seeding;
 	char owner[96]; /* this replica in lease_owner */
 	int claim_script, confirm_script, seed_script;
@@ -169,6 +175,7 @@ seed_meetings(struct scheduler *s)
 
 	s->seeded = cfg->meetings;
 	s->seeded_once = 1;
+	s->seeded_ms = clock_now_ms();
 	s->seeding = 1; /* held until every seed is queued */
 	for (i = 0; i < cfg->nmeetings; i++) {
 		const struct meeting *m = &cfg->meetings[i];
@@ -213,7 +220,6 @@ seed_meetings(struct scheduler *s)
 			buf_free(&spec);
 		}
 	}
-	duty_jobs_seed(s->bot);
 	if (--s->seeding == 0)
 		scheduler_claim(s);
 }
@@ -535,15 +541,6 @@ build_meeting(struct fire *f, long long now, int missed)
 }
 
 static void
-duty_done(void *token, long long next_due)
-{
-	struct fire *f = token;
-
-	f->next = next_due;
-	fire_confirm(f);
-}
-
-static void
 fire_job(struct scheduler *s, const redisReply *id, const redisReply *hash)
 {
 	struct fire *f = xcalloc(1, sizeof(*f));
@@ -576,17 +573,6 @@ fire_job(struct scheduler *s, const redisReply *id, const redisReply *hash)
 		rc = -1;
 	buf_printf(&b, "%s:%lld", f->id, f->due);
 	f->dedup = buf_detach(&b);
-	if (kind != NULL && strcmp(kind, "duty") == 0) {
-		struct sched_job job;
-
-		job.id = f->id;
-		job.due = f->due;
-		job.missed = missed;
-		job.kv = f->kv;
-		job.nkv = f->nkv;
-		duty_job_fire(s->bot, &job, duty_done, f);
-		return;
-	}
 	if (rc < 0) {
 		f->next = 0;
 		fire_confirm(f);
@@ -639,9 +625,9 @@ claim_done(struct store *st, redisReply *reply, const char *err, void *priv)
 		maybe_done(s);
 		return;
 	}
+	/* Fired even when stopping: they are leased to us now, and the
+	 * store stays up until the scheduler has finished. */
 	for (i = 2; i + 1 < reply->elements; i += 2) {
-		if (s->stopping)
-			break;
 		fire_job(s, reply->element[i], reply->element[i + 1]);
 		jobs++;
 	}
@@ -673,7 +659,8 @@ scheduler_claim(struct scheduler *s)
 		arm_at(s, clock_now_ms() + LIMIT_SCHED_RETRY_MS);
 		return;
 	}
-	if (!s->seeded_once || s->seeded != s->bot->cfg.meetings) {
+	if (!s->seeded_once || s->seeded != s->bot->cfg.meetings ||
+	    clock_now_ms() - s->seeded_ms > SCHED_RESEED_MS) {
 		seed_meetings(s);
 		return;
 	}
