@@ -69,6 +69,8 @@ struct reply_sink {
 	void *ctx;
 };
 
+#define REQUEST_ID_LEN 16
+
 struct request {
 	/* Who and where (owned by the request). */
 	char *user;       /* user name, no '@' */
@@ -99,6 +101,10 @@ struct request {
 	int replied; /* how many replies went out */
 	long long started_ms;
 	void *hdata; /* the handler's own state while waiting */
+	/* Names this request in every log line about it, from the event
+	 * that brought it to its last reply: 16 hex digits, random, so the
+	 * logs of several replicas can be merged. */
+	char id[REQUEST_ID_LEN + 1];
 };
 
 /* Replies visible in the channel (in the thread for mentions). */

@@ -11,6 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+#include <hiredis/hiredis.h>
+#include <libwebsockets.h>
+#include <uv.h>
+
 #include "buf.h"
 #include "limits.h"
 #include "log.h"
@@ -225,6 +230,46 @@ render_metric(const struct metrics *m, enum metric id, struct buf *out)
 		buf_printf(out, "%s 0\n", d->name);
 }
 
+/* A label value with Prometheus's three escapes. */
+static void
+put_label_value(struct buf *out, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\' || *v == '"')
+			buf_putc(out, '\\');
+		if (*v == '\n')
+			buf_puts(out, "\\n");
+		else
+			buf_putc(out, *v);
+	}
+}
+
+/*
+ * pmbot_build_info: always 1, its labels say which pmbot runs on which
+ * libraries (the versions loaded, not those compiled against, where the
+ * library can tell), so a dashboard can tell replicas of mixed versions
+ * apart during a rolling update.
+ */
+static void
+render_build_info(struct buf *out)
+{
+	const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
+
+	buf_puts(out, "# HELP pmbot_build_info pmbot's version and the "
+		      "versions of its libraries; always 1.\n");
+	buf_puts(out, "# TYPE pmbot_build_info gauge\n");
+	buf_puts(out, "pmbot_build_info{version=\"");
+	put_label_value(out, PMBOT_VERSION);
+	buf_puts(out, "\",libwebsockets=\"");
+	put_label_value(out, lws_get_library_version());
+	buf_puts(out, "\",libcurl=\"");
+	put_label_value(out, curl != NULL ? curl->version : "unknown");
+	buf_puts(out, "\",libuv=\"");
+	put_label_value(out, uv_version_string());
+	buf_printf(out, "\",hiredis=\"%d.%d.%d\"} 1\n", HIREDIS_MAJOR,
+	    HIREDIS_MINOR, HIREDIS_PATCH);
+}
+
 void
 metrics_render(const struct metrics *m, struct buf *out)
 {
@@ -234,6 +279,7 @@ metrics_render(const struct metrics *m, struct buf *out)
 
 	if (m == NULL || out == NULL)
 		return;
+	render_build_info(out);
 	for (id = 0; id < M_COUNT; id++)
 		render_metric(m, id, out);
 	buf_printf(out, "# HELP %s %s\n", LATENCY_NAME, LATENCY_HELP);

@@ -33,6 +33,8 @@ static void
 send_message(struct request *req, const struct message *m, int ephemeral)
 {
 	req->replied++;
+	log_debug("request %s: reply %d (%s)", req->id, req->replied,
+	    ephemeral ? "private" : "in the channel");
 	if (req->sink.send != NULL)
 		req->sink.send(req->sink.ctx, req, m, ephemeral);
 }
@@ -181,6 +183,15 @@ request_count(struct request *req, enum cmd_retval rv)
 	metrics_inc(mx, M_COMMANDS, labels);
 	metrics_observe_latency(
 	    mx, (double)(now_ms() - req->started_ms) / 1000.0);
+	log_info("request %s: %s%s%s %s, %d repl%s in %lld ms", req->id, name,
+	    req->cmd != NULL && req->entry != NULL && req->entry != req->cmd
+		? " "
+		: "",
+	    req->cmd != NULL && req->entry != NULL && req->entry != req->cmd
+		? req->entry->name
+		: "",
+	    rv == CMD_OK ? "ok" : "failed", req->replied,
+	    req->replied == 1 ? "y" : "ies", now_ms() - req->started_ms);
 }
 
 void

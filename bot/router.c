@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 
 #include "bot.h"
 #include "buf.h"
@@ -481,10 +482,50 @@ dup_or_null(const char *s)
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
+static const char *
+source_name(enum req_source source)
+{
+	switch (source) {
+	case SRC_SLASH:
+		return "slash command";
+	case SRC_MENTION:
+		return "mention";
+	case SRC_DM:
+		return "direct message";
+	case SRC_CONSOLE:
+		return "console";
+	case SRC_BUTTON:
+		return "button";
+	}
+	return "event";
+}
+
+/* Random rather than counted: replicas restart and share one log store,
+ * and a counter would repeat.  A failed getrandom falls back to the time
+ * and the address, which is still unique enough to follow one command. */
+static void
+request_make_id(struct request *req)
+{
+	unsigned char r[REQUEST_ID_LEN / 2];
+	size_t i;
+
+	if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+		unsigned long long t = (unsigned long long)now_ms() ^
+				       (unsigned long long)(uintptr_t)req;
+
+		for (i = 0; i < sizeof r; i++)
+			r[i] = (unsigned char)(t >> (8 * (i % 8)));
+	}
+	for (i = 0; i < sizeof r; i++)
+		snprintf(req->id + 2 * i, 3, "%02x", r[i]);
+}
+
 static struct request *
 request_new(struct bot *bot, const struct incoming *in, int text_ok)
 {
 	struct request *req = xcalloc(1, sizeof *req);
+
+	request_make_id(req);
 
 	req->user = xstrdup(in->user != NULL ? in->user : "");
 	req->user_id = dup_or_null(in->user_id);
@@ -504,6 +545,11 @@ request_new(struct bot *bot, const struct incoming *in, int text_ok)
 	/* Shutdown waits for this to reach zero (bounded): a command that
 	 * is waiting for Redis or Jira gets to answer. */
 	bot->inflight++;
+	log_info("request %s: %s from %s in %s%s%s", req->id,
+	    source_name(req->source), req->user[0] ? req->user : "?",
+	    req->channel != NULL ? req->channel : "?",
+	    in->event_id != NULL ? ", event " : "",
+	    in->event_id != NULL ? in->event_id : "");
 	return req;
 }
 
@@ -605,7 +651,7 @@ route(struct bot *bot, struct request *req)
 		int per = bot->cfg.rate_commands > 0 ? bot->cfg.rate_commands
 						     : LIMIT_RATE_COMMANDS;
 
-		log_info("router: rate limit for %s", req->user);
+		log_info("request %s: rate limit for %s", req->id, req->user);
 		return reply_error(req,
 		    "slow down: at most %d commands a minute; try again in a few seconds",
 		    per);
@@ -668,7 +714,8 @@ route(struct bot *bot, struct request *req)
 			? req->entry->perm
 			: cmd->perm;
 
-		log_info("router: %s may not run %s", req->user, cmd->name);
+		log_info("request %s: %s may not run %s", req->id, req->user,
+		    cmd->name);
 		if (sub != NULL)
 			return reply_error(req,
 			    "permission denied: \"%s %s\" is for %s", cmd->name,
@@ -692,7 +739,8 @@ router_handle(struct bot *bot, const struct incoming *in)
 	text_ok = in->text == NULL || utf8_valid(in->text, strlen(in->text));
 	req = request_new(bot, in, text_ok);
 	if (!text_ok) {
-		log_info("router: invalid UTF-8 from %s", req->user);
+		log_info(
+		    "request %s: invalid UTF-8 from %s", req->id, req->user);
 		rv = reply_error(req,
 		    "could not read the command: invalid UTF-8; nothing was run");
 	} else {

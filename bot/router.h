@@ -23,6 +23,7 @@ struct incoming {
 	const char *text;
 	enum req_source source;
 	struct reply_sink sink;
+	const char *event_id; /* the chat's id of the event, for the log */
 };
 
 /* Runs the command in `in`.  The sink's release is called exactly once,
