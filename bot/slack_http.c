@@ -13,12 +13,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "bot.h"
 #include "buf.h"
+#include "form.h"
+#include "hmac.h"
 #include "http_server.h"
 #include "limits.h"
 #include "log.h"
@@ -61,13 +59,10 @@ enum slack_sig_result
 slack_signature_check(const char *secret, const char *timestamp,
     const char *signature, const char *body, size_t len, long long now_s)
 {
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
-	char want[3 + 2 * EVP_MAX_MD_SIZE + 1];
+	char mac[HMAC_HEX_LEN], want[3 + HMAC_HEX_LEN];
 	struct buf base = BUF_INIT;
 	long long ts;
-	unsigned int i;
-	int same;
+	int rc;
 
 	if (secret == NULL || timestamp == NULL || signature == NULL)
 		return SLACK_SIG_MISSING;
@@ -79,84 +74,39 @@ slack_signature_check(const char *secret, const char *timestamp,
 	buf_printf(&base, "v0:%s:", timestamp);
 	if (len > 0 && buf_append(&base, body, len) == -1)
 		fatal("slack: cannot build the signature base");
-	if (HMAC(EVP_sha256(), secret, (int)strlen(secret),
-		(const unsigned char *)buf_str(&base), base.len, mac,
-		&maclen) == NULL) {
-		buf_free(&base);
-		return SLACK_SIG_BAD;
-	}
+	rc = hmac_sha256_hex(
+	    secret, strlen(secret), buf_str(&base), base.len, mac);
 	buf_free(&base);
-	memcpy(want, "v0=", 3);
-	for (i = 0; i < maclen; i++)
-		snprintf(want + 3 + 2 * i, 3, "%02x", mac[i]);
-	/* Constant time over the expected length: a wrong length is a
-	 * mismatch too, without comparing byte by byte. */
-	if (strlen(signature) != 3 + 2 * (size_t)maclen)
+	if (rc < 0)
 		return SLACK_SIG_BAD;
-	same = CRYPTO_memcmp(want, signature, 3 + 2 * (size_t)maclen) == 0;
-	return same ? SLACK_SIG_OK : SLACK_SIG_BAD;
+	snprintf(want, sizeof want, "v0=%s", mac);
+	return hmac_streq(want, signature) ? SLACK_SIG_OK : SLACK_SIG_BAD;
 }
 
 /* --- form bodies ---------------------------------------------------------- */
 
-static int
-hexval(int c)
+/* A urlencoded body as an object of strings (the first of repeated
+ * keys), or NULL when it is malformed. */
+static cJSON *
+form_object(const char *body, size_t len)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static char *
-url_decode(const char *s, size_t len)
-{
-	struct buf b = BUF_INIT;
+	struct form f;
+	cJSON *o;
+	char err[128];
 	size_t i;
 
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 &&
-			   hexval(s[i + 2]) >= 0) {
-			c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-			i += 2;
-		}
-		buf_putc(&b, c);
+	if (form_parse(&f, body, len, err, sizeof err) < 0) {
+		log_info("slack: unreadable form body: %s", err);
+		form_free(&f);
+		return NULL;
 	}
-	return b.data != NULL ? buf_detach(&b) : xstrdup("");
-}
-
-/* application/x-www-form-urlencoded as an object of strings. */
-static cJSON *
-form_parse(const char *body, size_t len)
-{
-	cJSON *o = cJSON_CreateObject();
-	const char *s = body, *end = body + len;
-
+	o = cJSON_CreateObject();
 	if (o == NULL)
 		fatal("slack: out of memory");
-	while (s < end) {
-		const char *amp = memchr(s, '&', (size_t)(end - s));
-		const char *pend = amp != NULL ? amp : end;
-		const char *eq = memchr(s, '=', (size_t)(pend - s));
-		char *k, *v;
-
-		if (eq != NULL) {
-			k = url_decode(s, (size_t)(eq - s));
-			v = url_decode(eq + 1, (size_t)(pend - (eq + 1)));
-			if (cJSON_GetObjectItemCaseSensitive(o, k) == NULL)
-				cJSON_AddStringToObject(o, k, v);
-			free(k);
-			free(v);
-		}
-		s = pend + 1;
-	}
+	for (i = 0; i < f.n; i++)
+		if (cJSON_GetObjectItemCaseSensitive(o, f.v[i].key) == NULL)
+			cJSON_AddStringToObject(o, f.v[i].key, f.v[i].value);
+	form_free(&f);
 	return o;
 }
 
@@ -195,7 +145,7 @@ route_commands(struct http_exchange *x, void *priv)
 
 	if (verified(s, x) < 0)
 		return;
-	fields = form_parse(http_exchange_body(x), http_exchange_body_len(x));
+	fields = form_object(http_exchange_body(x), http_exchange_body_len(x));
 	if (!cJSON_IsString(
 		cJSON_GetObjectItemCaseSensitive(fields, "command"))) {
 		respond_text(x, 400, "not a slash command\n");
@@ -249,7 +199,7 @@ route_actions(struct http_exchange *x, void *priv)
 
 	if (verified(s, x) < 0)
 		return;
-	fields = form_parse(http_exchange_body(x), http_exchange_body_len(x));
+	fields = form_object(http_exchange_body(x), http_exchange_body_len(x));
 	p = cJSON_GetObjectItemCaseSensitive(fields, "payload");
 	if (cJSON_IsString(p))
 		payload = cJSON_Parse(p->valuestring);

@@ -2,8 +2,8 @@
 # not run on its own): the fake Slack (tests/fakes/slack.js) on
 # 127.0.0.1, a private redis-server, and pmbot in its chat mode pointed at
 # the fake.  Everything started here is stopped by PID on exit.
-. "$(dirname "$0")/lib.bash"
-src=${PMBOT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
+src=${PMBOT_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 fakes=$src/tests/fakes
 command -v node >/dev/null 2>&1 || skip "node is not installed (run scripts/setup)"
 command -v curl >/dev/null 2>&1 || skip "curl is not installed"
