@@ -100,7 +100,8 @@ function seed() {
 		channels: new Map(), posts: new Map(), postOrder: [],
 		ephemeral: [], commands: new Map(), hooks: new Map(),
 		pending: new Map(), sessions: new Map(),
-		config: { ephemeral_allowed: true, commands_enabled: true },
+		config: { ephemeral_allowed: true, commands_enabled: true,
+		    ws_refuse: false },
 	};
 	const bot = makeUser('pmbot', { is_bot: true, first_name: 'pmbot' });
 	addUser(bot, opts.token);
@@ -646,6 +647,16 @@ function onUpgrade(req, socket, head) {
 			socket.destroy();
 			return;
 		}
+	}
+	// ws_refuse (POST /_fake/config) turns upgrades away, as a server
+	// that is restarting does, so a test can make posts while the
+	// client cannot be connected.
+	if (state.config.ws_refuse) {
+		logRequest(req, url.pathname, 503);
+		socket.write('HTTP/1.1 503 Service Unavailable\r\n' +
+		    'Content-Length: 0\r\nConnection: close\r\n\r\n');
+		socket.destroy();
+		return;
 	}
 	logRequest(req, url.pathname, 101);
 	const user = authUser(req);
@@ -1312,6 +1323,18 @@ async function routeControl(req, res, path, url) {
 	}
 	case 'POST /_fake/drop':
 		return send(res, 200, { dropped: dropAll(body.code) });
+	case 'POST /_fake/raw': {
+		// Sends text as is (no envelope, no seq) on every open socket,
+		// to show how a client takes frames that are not events.
+		let n = 0;
+		for (const ws of allSockets)
+			if (ws.readyState === 1) {
+				ws.send(String(body.text === undefined ? '' :
+				    body.text));
+				n++;
+			}
+		return send(res, 200, { sent_to: n });
+	}
 	case 'POST /_fake/expire': {
 		// Forget every resumable session: the next reconnect gets a
 		// new connection id, as after a server restart.
