@@ -264,6 +264,12 @@ prev_edge(const struct duty_rot *r, long long t)
 	return best;
 }
 
+long long
+duty_next_change(const struct duty_rot *r, long long t)
+{
+	return next_edge(r, t);
+}
+
 int
 duty_turns(const struct duty_rot *r, long long t, struct duty_turn *out, int n)
 {

@@ -95,6 +95,8 @@ int duty_turns(
  * one after when that is user's. NULL when nobody else is there. */
 const char *duty_next_after(
     const struct duty_rot *r, const char *user, long long t);
+/* The first instant after t where who is on duty may change. */
+long long duty_next_change(const struct duty_rot *r, long long t);
 /* The working day (Monday to Friday) before the handoff at at_ms, at the
  * same wall-clock time: when a heads-up goes out.  -1 on error. */
 long long duty_headsup_at(const struct duty_rot *r, long long at_ms);

@@ -220,6 +220,7 @@ seed_meetings(struct scheduler *s)
 			buf_free(&spec);
 		}
 	}
+	duty_jobs_seed(s->bot);
 	if (--s->seeding == 0)
 		scheduler_claim(s);
 }
@@ -541,6 +542,15 @@ build_meeting(struct fire *f, long long now, int missed)
 }
 
 static void
+duty_done(void *token, long long next_due)
+{
+	struct fire *f = token;
+
+	f->next = next_due;
+	fire_confirm(f);
+}
+
+static void
 fire_job(struct scheduler *s, const redisReply *id, const redisReply *hash)
 {
 	struct fire *f = xcalloc(1, sizeof(*f));
@@ -573,6 +583,17 @@ fire_job(struct scheduler *s, const redisReply *id, const redisReply *hash)
 		rc = -1;
 	buf_printf(&b, "%s:%lld", f->id, f->due);
 	f->dedup = buf_detach(&b);
+	if (kind != NULL && strcmp(kind, "duty") == 0) {
+		struct sched_job job;
+
+		job.id = f->id;
+		job.due = f->due;
+		job.missed = missed;
+		job.kv = f->kv;
+		job.nkv = f->nkv;
+		duty_job_fire(s->bot, &job, duty_done, f);
+		return;
+	}
 	if (rc < 0) {
 		f->next = 0;
 		fire_confirm(f);

@@ -92,4 +92,24 @@ int sched_reminder_snooze(struct store *st, const char *id, const char *caller,
  * replicas notice within LIMIT_SCHED_MAX_SLEEP_MS. */
 void scheduler_poke(void *bot, long long due_ms);
 
+/* Jobs of kind "duty" (rotation handoffs and heads-ups, escalation
+ * timers, triage deadlines) are fired by handlers/rotation.c, which
+ * reads its state from Redis before it knows what to post: it gets the
+ * job's fields and calls done exactly once, with the next due time (0:
+ * no further occurrence), when its work is queued.  The scheduler then
+ * confirms the job as it does its own. */
+struct sched_job {
+	const char *id;
+	long long due;
+	int missed; /* beyond the horizon */
+	char **kv;  /* field, value, ... */
+	size_t nkv;
+};
+typedef void sched_job_done(void *token, long long next_due);
+void duty_job_fire(struct bot *bot, const struct sched_job *job,
+    sched_job_done *done, void *token);
+/* Writes the rotations' recurring jobs (handoffs, heads-ups, triage
+ * deadlines) when they are not there yet; run when meetings are seeded. */
+void duty_jobs_seed(struct bot *bot);
+
 #endif

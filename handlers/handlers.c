@@ -17,6 +17,9 @@ extern const struct cmd_entry cmd_checklist_entry;
 extern const struct cmd_entry cmd_qa_entry;
 extern const struct cmd_entry cmd_remind_entry;
 extern const struct cmd_entry cmd_meeting_entry;
+extern const struct cmd_entry cmd_rotation_entry;
+extern const struct cmd_entry cmd_escalate_entry;
+extern const struct cmd_entry cmd_request_entry;
 
 const struct cmd_entry *const handler_table[] = {
     &cmd_pm_entry,
@@ -27,6 +30,9 @@ const struct cmd_entry *const handler_table[] = {
     &cmd_qa_entry,
     &cmd_remind_entry,
     &cmd_meeting_entry,
+    &cmd_rotation_entry,
+    &cmd_escalate_entry,
+    &cmd_request_entry,
     /* Further command entries go here, e.g. &cmd_brief_entry. */
     NULL,
 };
