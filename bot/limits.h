@@ -155,11 +155,6 @@
  * window), and no pause is longer than the cap. */
 #define LIMIT_SLACK_RETRY_AFTER_MS 30000
 #define LIMIT_SLACK_RETRY_AFTER_MAX_MS 120000
-/* Posts waiting in memory for Slack; past this, new posts are refused
- * (logged) rather than grown without bound. */
-#define LIMIT_SLACK_QUEUED 10000
-/* A post that failed for a transport error or 5xx is tried this often. */
-#define LIMIT_SLACK_POST_TRIES 5
 /* Socket Mode reconnect backoff with jitter, and the longer wait after a
  * too_many_websockets disconnect (opening more makes it worse). */
 #define LIMIT_SLACK_BACKOFF_MIN_MS 500

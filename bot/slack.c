@@ -26,6 +26,7 @@
 #include "limits.h"
 #include "log.h"
 #include "metrics.h"
+#include "outbox.h"
 #include "router.h"
 #include "slack_int.h"
 #include "store.h"
@@ -228,9 +229,10 @@ sink_send(void *ctx, const struct request *req, const struct message *m,
 		return;
 	/* In a DM only the caller is there: ephemeral is a plain post. */
 	if (ephemeral && !r->is_dm && r->user_id != NULL)
-		slack_api_post(s, r->channel_id, r->thread_ts, r->user_id, m);
+		slack_api_post(
+		    s, r->channel_id, r->thread_ts, r->user_id, m, NULL);
 	else
-		slack_api_post(s, r->channel_id, r->thread_ts, NULL, m);
+		slack_api_post(s, r->channel_id, r->thread_ts, NULL, m, NULL);
 }
 
 static void
@@ -766,6 +768,7 @@ slack_start(struct adapter *a)
 	 * far less. */
 	uv_timer_start(&s->tick, on_tick, 100, 100);
 	s->started = 1;
+	outbox_start(s->outbox);
 	slack_api_start(s);
 	return 0;
 }
@@ -779,6 +782,11 @@ tick_closed(uv_handle_t *h)
 }
 
 static void
+outbox_stopped(void *priv)
+{
+}
+
+static void
 slack_stop(struct adapter *a)
 {
 	struct slack *s = a->priv;
@@ -787,6 +795,7 @@ slack_stop(struct adapter *a)
 		return;
 	s->stopped = 1;
 	slack_socket_stop(s);
+	outbox_stop(s->outbox, outbox_stopped, NULL);
 	if (s->started) {
 		uv_timer_stop(&s->tick);
 		uv_close((uv_handle_t *)&s->tick, tick_closed);
@@ -831,8 +840,8 @@ slack_post(struct adapter *a, const struct post *p)
 		}
 		user = u->id;
 	}
-	slack_api_post(s, channel, p->thread, user, p->msg);
-	return 0;
+	return slack_api_post(
+	    s, channel, p->thread, user, p->msg, p->dedup_key);
 }
 
 static int
@@ -856,6 +865,7 @@ slack_free(struct adapter *a)
 	}
 	slack_socket_free(s);
 	slack_api_free(s);
+	outbox_free(s->outbox);
 	slack_names_free(s->channels);
 	slack_names_free(s->users);
 	slack_names_free(s->recent);
@@ -909,5 +919,7 @@ slack_new(struct bot *bot)
 	s->signing_secret = dup_or_null(cfg->slack_signing_secret);
 	s->dedup_script =
 	    bot->store != NULL ? store_script(bot->store, dedup_lua) : -1;
+	s->outbox = outbox_new(
+	    &bot->loop, bot->store, bot->metrics, "slack", slack_deliver, s);
 	return &s->a;
 }

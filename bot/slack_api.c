@@ -22,25 +22,8 @@
 #include "limits.h"
 #include "log.h"
 #include "metrics.h"
+#include "outbox.h"
 #include "slack_int.h"
-
-struct slack_post {
-	enum slack_method method;
-	char *body;
-	char *what; /* for the log: "#general" */
-	int tries;
-	long long not_before_ms;
-	struct slack_post *next;
-};
-
-struct slack_chanq {
-	char *channel;
-	struct slack_post *head, *tail;
-	int inflight;
-	double tokens;
-	long long refilled_ms;
-	struct slack_chanq *next;
-};
 
 struct api_call {
 	struct slack *s;
@@ -496,7 +479,33 @@ slack_user_lookup(
 	buf_free(&b);
 }
 
-/* --- the post queues ------------------------------------------------------ */
+/* --- posting through the outbox ------------------------------------------ */
+
+/*
+ * Posts go through the durable outbox (outbox.h): one Redis list per
+ * channel, one post in flight per channel across every replica, so a
+ * channel's posts arrive in the order they were made, survive a restart,
+ * and wait out a 429 at the head of their queue.  A payload is the
+ * method's letter ('m' chat.postMessage, 'e' chat.postEphemeral) and the
+ * JSON body.  On top, each channel is paced to Slack's one message a
+ * second after a short burst: a post that comes too soon waits here for
+ * its token before it is sent.
+ */
+struct slack_chanq {
+	char *channel;
+	double tokens;
+	long long refilled_ms;
+	struct outbox_item waiting; /* valid while has_waiting */
+	int has_waiting;
+	struct slack_chanq *next;
+};
+
+struct post_call {
+	struct slack *s;
+	struct outbox *ob;
+	struct outbox_item item;
+	enum slack_method method;
+};
 
 static struct slack_chanq *
 queue_for(struct slack *s, const char *channel)
@@ -513,21 +522,6 @@ queue_for(struct slack *s, const char *channel)
 	q->next = s->queues;
 	s->queues = q;
 	return q;
-}
-
-static void
-post_free(struct slack_post *p)
-{
-	free(p->body);
-	free(p->what);
-	free(p);
-}
-
-static void
-set_depth(struct slack *s)
-{
-	metrics_set(s->bot->metrics, M_OUTBOX_DEPTH, "adapter=\"slack\"",
-	    (double)s->queued);
 }
 
 static void
@@ -562,40 +556,23 @@ post_body(struct buf *b, const char *channel, const char *thread_ts,
 	buf_puts(b, ",\"unfurl_links\":false}");
 }
 
-void
+int
 slack_api_post(struct slack *s, const char *channel, const char *thread_ts,
-    const char *ephemeral_user, const struct message *m)
+    const char *ephemeral_user, const struct message *m, const char *dedup)
 {
-	struct slack_chanq *q;
-	struct slack_post *p;
-	struct buf body = BUF_INIT, what = BUF_INIT;
-	const char *name = slack_channel_name(s, channel);
+	struct buf body = BUF_INIT;
+	const char *payload;
+	int rc;
 
-	if (s->queued >= LIMIT_SLACK_QUEUED) {
-		log_error("slack: %zu posts are waiting for Slack; dropping a "
-			  "post to %s",
-		    s->queued, channel);
-		return;
-	}
+	buf_putc(&body, ephemeral_user != NULL ? 'e' : 'm');
 	post_body(&body, channel, thread_ts, ephemeral_user, m);
-	if (name != NULL)
-		buf_printf(&what, "#%s", name);
-	else
-		buf_puts(&what, channel);
-	p = xcalloc(1, sizeof *p);
-	p->method =
-	    ephemeral_user != NULL ? SM_POST_EPHEMERAL : SM_POST_MESSAGE;
-	p->body = buf_detach(&body);
-	p->what = buf_detach(&what);
-	q = queue_for(s, channel);
-	if (q->tail != NULL)
-		q->tail->next = p;
-	else
-		q->head = p;
-	q->tail = p;
-	s->queued++;
-	set_depth(s);
-	slack_api_pump(s);
+	payload = buf_str(&body);
+	rc = outbox_push(s->outbox, channel, &payload, 1, dedup);
+	if (rc < 0)
+		log_error(
+		    "slack: the outbox is full; a post to %s is lost", channel);
+	buf_free(&body);
+	return rc;
 }
 
 /* Why a post failed, in words for the log. */
@@ -623,64 +600,102 @@ post_error_words(const char *e)
 	return "Slack refused it";
 }
 
-struct post_call {
-	struct slack *s;
-	char *channel;
-};
+/* Whether a failed post may succeed when sent again: Slack or the
+ * network failed, not the post.  Slack's own error codes contain an
+ * underscore; transport errors are sentences. */
+static int
+post_retryable(const char *e)
+{
+	return strncmp(e, "HTTP 5", 6) == 0 || strcmp(e, "fatal_error") == 0 ||
+	       strcmp(e, "internal_error") == 0 ||
+	       strcmp(e, "service_unavailable") == 0 ||
+	       strcmp(e, "request_timeout") == 0 || strchr(e, '_') == NULL;
+}
 
 static void
 post_done(struct slack *s, const cJSON *root, const char *error, long retry,
     void *priv)
 {
 	struct post_call *pc = priv;
-	struct slack_chanq *q;
-	struct slack_post *p;
+	const char *channel = pc->item.queue;
+	const char *name = slack_channel_name(s, channel);
 
-	for (q = s->queues; q != NULL; q = q->next)
-		if (strcmp(q->channel, pc->channel) == 0)
-			break;
-	free(pc->channel);
-	free(pc);
-	if (q == NULL || q->head == NULL)
-		return;
-	q->inflight = 0;
-	p = q->head;
-	if (error != NULL && strcmp(error, "ratelimited") == 0) {
+	if (error == NULL) {
+		outbox_done(pc->ob, &pc->item, OUTBOX_SENT, -1);
+	} else if (strcmp(error, "ratelimited") == 0) {
 		/* The post stays first in its queue: order is kept. */
-		s->paused_until_ms[p->method] = now_ms() + retry;
-		log_warn("slack: %s rate limited; pausing it %ld ms",
-		    method_names[p->method], retry);
-		slack_api_pump(s);
+		log_warn("slack: %s rate limited; pausing posts %ld ms",
+		    method_names[pc->method], retry);
+		outbox_done(pc->ob, &pc->item, OUTBOX_THROTTLED, retry);
+	} else if (post_retryable(error)) {
+		log_warn("slack: %s to %s%s failed (%s); it will be sent again",
+		    method_names[pc->method], name ? "#" : "",
+		    name ? name : channel, error);
+		outbox_done(pc->ob, &pc->item, OUTBOX_RETRY, -1);
+	} else {
+		log_error("slack: %s to %s%s failed: %s (%s)",
+		    method_names[pc->method], name ? "#" : "",
+		    name ? name : channel, post_error_words(error), error);
+		outbox_done(pc->ob, &pc->item, OUTBOX_REJECTED, -1);
+	}
+	free(pc);
+}
+
+static void
+post_send(struct slack *s, struct outbox *ob, const struct outbox_item *item)
+{
+	struct post_call *pc = xcalloc(1, sizeof *pc);
+	const char *p = item->payload;
+
+	pc->s = s;
+	pc->ob = ob;
+	pc->item = *item;
+	pc->method = p[0] == 'e' ? SM_POST_EPHEMERAL : SM_POST_MESSAGE;
+	api_send(s, method_names[pc->method], p + 1, 0, 0, post_done, pc);
+}
+
+/* Takes one of the channel's tokens, refilled at one a second. */
+static int
+take_token(struct slack_chanq *q, long long now)
+{
+	q->tokens +=
+	    (double)(now - q->refilled_ms) / LIMIT_SLACK_CHANNEL_PACE_MS;
+	if (q->tokens > LIMIT_SLACK_CHANNEL_BURST)
+		q->tokens = LIMIT_SLACK_CHANNEL_BURST;
+	q->refilled_ms = now;
+	if (q->tokens < 1.0)
+		return 0;
+	q->tokens -= 1.0;
+	return 1;
+}
+
+void
+slack_deliver(struct outbox *ob, const struct outbox_item *item, void *priv)
+{
+	struct slack *s = priv;
+	struct slack_chanq *q;
+
+	if (item->payload == NULL ||
+	    (item->payload[0] != 'm' && item->payload[0] != 'e') ||
+	    item->payload[1] != '{') {
+		log_warn("slack: dropping an unreadable outbox entry");
+		outbox_done(ob, item, OUTBOX_REJECTED, -1);
 		return;
 	}
-	if (error != NULL && !s->stopped &&
-	    (strncmp(error, "HTTP 5", 6) == 0 ||
-		strcmp(error, "fatal_error") == 0 ||
-		strcmp(error, "internal_error") == 0 ||
-		strcmp(error, "service_unavailable") == 0 ||
-		strcmp(error, "request_timeout") == 0 ||
-		strchr(error, '_') == NULL) &&
-	    ++p->tries < LIMIT_SLACK_POST_TRIES) {
-		/* Slack or the network failed, not the post: wait and send
-		 * it again, still ahead of the rest. */
-		p->not_before_ms = now_ms() + 1000LL * (1LL << p->tries);
-		log_warn("slack: %s to %s failed (%s); try %d of %d soon",
-		    method_names[p->method], p->what, error, p->tries + 1,
-		    LIMIT_SLACK_POST_TRIES);
-		slack_api_pump(s);
+	if (!s->authed || s->stopped) {
+		/* Not signed in yet (or stopping): it waits in Redis. */
+		outbox_done(ob, item, OUTBOX_RETRY, 1000);
 		return;
 	}
-	if (error != NULL)
-		log_error("slack: %s to %s failed: %s (%s)",
-		    method_names[p->method], p->what, post_error_words(error),
-		    error);
-	q->head = p->next;
-	if (q->head == NULL)
-		q->tail = NULL;
-	post_free(p);
-	s->queued--;
-	set_depth(s);
-	slack_api_pump(s);
+	q = queue_for(s, item->queue);
+	if (!take_token(q, now_ms())) {
+		/* The outbox sends one per queue at a time: at most one
+		 * waits here per channel. */
+		q->waiting = *item;
+		q->has_waiting = 1;
+		return;
+	}
+	post_send(s, ob, item);
 }
 
 void
@@ -690,24 +705,10 @@ slack_api_pump(struct slack *s)
 	long long now = now_ms();
 
 	for (q = s->queues; q != NULL; q = q->next) {
-		struct slack_post *p = q->head;
-		struct post_call *pc;
-
-		q->tokens += (double)(now - q->refilled_ms) /
-			     LIMIT_SLACK_CHANNEL_PACE_MS;
-		if (q->tokens > LIMIT_SLACK_CHANNEL_BURST)
-			q->tokens = LIMIT_SLACK_CHANNEL_BURST;
-		q->refilled_ms = now;
-		if (p == NULL || q->inflight || p->not_before_ms > now ||
-		    s->paused_until_ms[p->method] > now || q->tokens < 1.0)
+		if (!q->has_waiting || !take_token(q, now))
 			continue;
-		q->tokens -= 1.0;
-		q->inflight = 1;
-		pc = xcalloc(1, sizeof *pc);
-		pc->s = s;
-		pc->channel = xstrdup(q->channel);
-		api_send(
-		    s, method_names[p->method], p->body, 0, 0, post_done, pc);
+		q->has_waiting = 0;
+		post_send(s, s->outbox, &q->waiting);
 	}
 }
 
@@ -760,14 +761,9 @@ void
 slack_api_free(struct slack *s)
 {
 	struct slack_chanq *q, *qn;
-	struct slack_post *p, *pn;
 
 	for (q = s->queues; q != NULL; q = qn) {
 		qn = q->next;
-		for (p = q->head; p != NULL; p = pn) {
-			pn = p->next;
-			post_free(p);
-		}
 		free(q->channel);
 		free(q);
 	}

@@ -61,10 +61,9 @@ struct slack {
 	struct slack_name *users;
 	int channels_loaded;
 
-	/* posting */
+	/* posting: the durable outbox, paced per channel */
+	struct outbox *outbox;
 	struct slack_chanq *queues;
-	long long paused_until_ms[SM_COUNT];
-	size_t queued;
 
 	/* de-duplication of events across retries and replicas */
 	int dedup_script;
@@ -127,14 +126,20 @@ void slack_api_call(struct slack *s, const char *method, const char *body,
     int app_token, slack_api_cb *cb, void *priv);
 /* auth.test, then the channel list; starts Socket Mode when done. */
 void slack_api_start(struct slack *s);
-/* Queues a post: channel is a Slack id; thread_ts and ephemeral_user may
- * be NULL.  Posts to one channel leave in order, paced. */
-void slack_api_post(struct slack *s, const char *channel, const char *thread_ts,
-    const char *ephemeral_user, const struct message *m);
+/* Queues a post in the outbox: channel is a Slack id; thread_ts,
+ * ephemeral_user and dedup may be NULL.  Posts to one channel leave in
+ * order, paced.  0, or -1 when the outbox cannot take it (logged). */
+int slack_api_post(struct slack *s, const char *channel, const char *thread_ts,
+    const char *ephemeral_user, const struct message *m, const char *dedup);
+/* The outbox's deliver function (outbox.h). */
+struct outbox;
+struct outbox_item;
+void slack_deliver(
+    struct outbox *ob, const struct outbox_item *item, void *priv);
 /* POSTs a reply to a response_url (slash commands, buttons). */
 void slack_api_respond(
     struct slack *s, const char *url, const struct message *m, int ephemeral);
-/* Sends what the post queues may send now. */
+/* Sends the posts that were waiting for their channel's pace. */
 void slack_api_pump(struct slack *s);
 void slack_api_free(struct slack *s);
 
