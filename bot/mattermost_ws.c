@@ -235,6 +235,11 @@ on_message(struct mm *mm, struct lws *wsi, const char *s, size_t len)
 			log_debug("mattermost: seq %lld seen already", f.seq);
 			break;
 		}
+		/* A message too big to read was most likely the event
+		 * expected; resuming would only get it again. */
+		if (f.seq > mm->expected && f.seq <= mm->expected + mm->skipped)
+			mm->expected = f.seq;
+		mm->skipped = 0;
 		if (f.seq > mm->expected) {
 			log_warn("mattermost: missed events (got seq %lld, "
 				 "expected %lld); resuming",
@@ -277,6 +282,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		mm->hello = 0;
 		buf_reset(&mm->rx);
 		mm->rx_too_big = 0;
+		mm->skipped = 0;
 		if (mm->conn_id == NULL)
 			/* A bad token still upgrades and just never says
 			 * hello (§1.2). */
@@ -300,7 +306,9 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		    lws_remaining_packet_payload(wsi) > 0)
 			return 0;
 		rc = 0;
-		if (!mm->rx_too_big)
+		if (mm->rx_too_big)
+			mm->skipped++;
+		else
 			rc = on_message(mm, wsi, buf_str(&mm->rx), mm->rx.len);
 		buf_reset(&mm->rx);
 		mm->rx_too_big = 0;
