@@ -859,7 +859,8 @@ store_cmd_timeout(uv_timer_t *t)
 		store_pending_unlink(st, p);
 		log_warn("store: no answer from %s within %d ms", st->shown,
 		    LIMIT_REDIS_COMMAND_MS);
-		p->cb(st, NULL, "timed out", p->priv);
+		if (p->cb != NULL)
+			p->cb(st, NULL, "timed out", p->priv);
 	}
 }
 
@@ -921,7 +922,8 @@ store_reply_done(redisAsyncContext *ac, void *r, void *privdata)
 			err = st->drop_reason;
 		else
 			err = "connection lost";
-		p->cb(st, NULL, err, p->priv);
+		if (p->cb != NULL)
+			p->cb(st, NULL, err, p->priv);
 		store_pending_free(p);
 		return;
 	}
@@ -933,7 +935,11 @@ store_reply_done(redisAsyncContext *ac, void *r, void *privdata)
 		store_pending_link(st, p);
 		return;
 	}
-	p->cb(st, reply, NULL, p->priv);
+	if (p->cb != NULL)
+		p->cb(st, reply, NULL, p->priv);
+	else if (reply->type == REDIS_REPLY_ERROR)
+		log_warn("store: a command nobody waits for failed: %s",
+		    reply->str);
 	store_pending_free(p);
 }
 

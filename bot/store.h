@@ -55,6 +55,7 @@ const char *store_status(const struct store *st);
 
 /*
  * Queues a command in hiredis's printf-like format (%s, %b, %d...).
+ * cb may be NULL for a command nobody waits for (an error is logged).
  * Returns 0 when queued (cb will run), -1 when the store is not connected
  * (cb will not run; reply with STORE_UNAVAILABLE).
  */
