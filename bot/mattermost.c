@@ -475,6 +475,7 @@ event_route(struct mm *mm, const char *username, const char *tz, void *priv)
 	in.tz = tz;
 	in.text = e->text;
 	in.source = e->source;
+	in.event_id = e->post_id;
 	in.sink.send = reply_send;
 	in.sink.release = reply_release;
 	in.sink.ctx = r;

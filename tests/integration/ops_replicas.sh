@@ -101,6 +101,13 @@ r() { redis-cli -s "$T/redis.sock" "$@"; }
 [ "$(r zcard pmbot:sched:lease)" = 0 ] || fail "a scheduler lease was left behind"
 left=$(r --scan --pattern 'pmbot:outbox:*:q:*' | while read -r k; do r llen "$k"; done | awk '{s+=$1} END {print s+0}')
 [ "$left" = 0 ] || fail "$left posts still queued in the outbox"
+# The log follows one event to its answer: one replica's request line
+# names the post, and the same request id says how it ended.
+line=$(cat "$T"/bot.log "$T"/bot2.log "$T"/bot3.log | grep -E "request [0-9a-f]{16}: mention from .*, event ${ids[0]}\$")
+[ "$(printf '%s\n' "$line" | grep -c .)" = 1 ] || fail "event ${ids[0]} was not logged by exactly one request"
+rid=$(printf '%s\n' "$line" | sed -E 's/.*request ([0-9a-f]{16}).*/\1/')
+cat "$T"/bot.log "$T"/bot2.log "$T"/bot3.log | grep -qE "request $rid: guide ok, 1 reply in" ||
+  fail "request $rid has no completion line"
 h=0
 for f in bot bot2 bot3; do
   h=$((h + $(grep -c 'mattermost: mention from' "$T/$f.log")))
