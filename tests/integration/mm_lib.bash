@@ -3,9 +3,9 @@
 # pmbot itself (not the console) pointed at it, and small readers of the
 # fake's control API.  Everything started is stopped by PID on exit.
 # shellcheck source=lib.bash
-. "$(dirname "$0")/lib.bash"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 
-SRC=${PMBOT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+SRC=${PMBOT_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 FAKES=$SRC/tests/fakes
 FAKE_PID=
 BOT2_PID=
