@@ -800,7 +800,7 @@ static const struct cmd_entry escalate_subs[] = {
 	.perm = PERM_ANYONE,
 	.exec = escalate_list,
     },
-    {NULL},
+    {.name = NULL},
 };
 
 const struct cmd_entry cmd_escalate_entry = {

@@ -656,7 +656,7 @@ static const struct cmd_entry request_subs[] = {
 	.perm = PERM_PM,
 	.exec = request_finish,
     },
-    {NULL},
+    {.name = NULL},
 };
 
 const struct cmd_entry cmd_request_entry = {
