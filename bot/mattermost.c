@@ -529,8 +529,8 @@ mm_handle_post(struct mm *mm, cJSON *post, const char *channel_type)
 	struct mm_post_info pi;
 	struct mm_event *e;
 	const char *name;
-	char *text = NULL;
-	int dm;
+	char *text = NULL, *passive;
+	int dm, mentioned;
 
 	if (mm->me_id == NULL || mm_post_fields(post, &pi) < 0)
 		return;
@@ -547,8 +547,19 @@ mm_handle_post(struct mm *mm, cJSON *post, const char *channel_type)
 	if (!dm && (name == NULL || !config_listens_in(&mm->bot->cfg, name)))
 		return;
 	note_last_seen(mm, pi.channel_id, pi.create_at);
-	if (!mm_mentions(pi.message, mm->me_name, &text) &&
-	    !mm_mentions(pi.message, mm->bot->cfg.bot_name, &text)) {
+	mentioned = mm_mentions(pi.message, mm->me_name, &text) ||
+		    mm_mentions(pi.message, mm->bot->cfg.bot_name, &text);
+	if (!dm) {
+		/* Escalations in the Twitter channel need no mention. */
+		passive = router_passive_command(&mm->bot->cfg, name,
+		    pi.message, mentioned ? text : NULL, pi.root_id[0] != '\0');
+		if (passive != NULL) {
+			free(text);
+			text = passive;
+			mentioned = 1;
+		}
+	}
+	if (!mentioned) {
 		if (!dm)
 			return; /* chatter without a mention */
 		text = trimmed(pi.message, strlen(pi.message));

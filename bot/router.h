@@ -33,6 +33,18 @@ void router_handle(struct bot *bot, const struct incoming *in);
 /* The table of every command (handlers/handlers.c), NULL-terminated. */
 extern const struct cmd_entry *const handler_table[];
 
+/*
+ * A channel post that asks the bot nothing may still be work for it: in
+ * the Twitter channel a question for the PM team is an escalation, and a
+ * reply in an escalation's thread acknowledges it (quietly when the
+ * thread is no escalation).  addressed is the text after the bot's
+ * mention, or NULL when it was not mentioned.  Returns the command line
+ * the adapter runs as a mention in that thread (the caller frees it), or
+ * NULL.  Adapters call it for every human post in a listened channel.
+ */
+char *router_passive_command(const struct config *cfg, const char *channel,
+    const char *text, const char *addressed, int in_thread);
+
 /* Releases what handlers cache between requests (at exit). */
 void handlers_cleanup(void);
 

@@ -612,6 +612,35 @@ event_addresses_bot(
 	return 0;
 }
 
+/*
+ * A human post in a channel, mentioning the bot (addressed: the text
+ * after the mention) or not: escalations in the Twitter channel need no
+ * mention, and a reply in an escalation's thread acknowledges it.
+ */
+static char *
+passive_for(struct slack *s, const cJSON *ev, const char *channel,
+    const char *text, const char *ts, const char *addressed)
+{
+	const char *type = json_str(ev, "type");
+	const char *subtype = json_str(ev, "subtype");
+	const char *user = json_str(ev, "user");
+	const char *thread = json_str(ev, "thread_ts");
+
+	if (type == NULL || user == NULL || text == NULL ||
+	    is_dm_channel(channel))
+		return NULL;
+	if (strcmp(type, "message") != 0 && strcmp(type, "app_mention") != 0)
+		return NULL;
+	if (subtype != NULL && strcmp(subtype, "thread_broadcast") != 0)
+		return NULL;
+	if (json_str(ev, "bot_id") != NULL ||
+	    (s->bot_user_id != NULL && strcmp(user, s->bot_user_id) == 0))
+		return NULL;
+	return router_passive_command(&s->bot->cfg,
+	    slack_channel_name(s, channel), text, addressed,
+	    thread != NULL && strcmp(thread, ts) != 0);
+}
+
 void
 slack_on_event_callback(struct slack *s, const cJSON *payload)
 {
@@ -623,11 +652,17 @@ slack_on_event_callback(struct slack *s, const cJSON *payload)
 	enum req_source source;
 	struct event_job *j;
 	const char *name;
+	char *passive = NULL;
 
 	count_event(s, json_str(ev, "type") ? "event" : "malformed");
-	if (event_id == NULL || channel == NULL || ts == NULL ||
-	    !event_addresses_bot(s, ev, text, &source))
+	if (event_id == NULL || channel == NULL || ts == NULL)
 		return;
+	if (!event_addresses_bot(s, ev, text, &source)) {
+		passive = passive_for(s, ev, channel, text, ts, NULL);
+		if (passive == NULL)
+			return;
+		source = SRC_MENTION;
+	}
 	/* Mentions count only in the channels the bot listens in. */
 	name = slack_channel_name(s, channel);
 	if (source == SRC_MENTION && !is_dm_channel(channel) && name != NULL &&
@@ -643,6 +678,12 @@ slack_on_event_callback(struct slack *s, const cJSON *payload)
 	j->channel = xstrdup(channel);
 	j->user = xstrdup(json_str(ev, "user"));
 	j->text = strip_mention(s, text);
+	if (passive == NULL && source == SRC_MENTION)
+		passive = passive_for(s, ev, channel, text, ts, j->text);
+	if (passive != NULL) {
+		free(j->text);
+		j->text = passive;
+	}
 	j->ts = xstrdup(ts);
 	j->thread_ts = dup_or_null(json_str(ev, "thread_ts"));
 	j->is_dm = source == SRC_DM || is_dm_channel(channel);
