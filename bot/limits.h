@@ -222,4 +222,14 @@
  * 1000). */
 #define LIMIT_MM_RESYNC_POSTS 1000
 
+/* Checklist items past due listed in one day's nudges, across everyone:
+ * keeps the collecting script short and each DM well under a post's
+ * size when a team stops ticking altogether. */
+#define LIMIT_NUDGE_ITEMS 200
+
+/* The calendar feed of a rotation: turns from this many weeks back to
+ * this many ahead. */
+#define LIMIT_CALENDAR_WEEKS_BACK 4
+#define LIMIT_CALENDAR_WEEKS_AHEAD 26
+
 #endif

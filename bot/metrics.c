@@ -48,6 +48,9 @@ static const struct metric_def defs[M_COUNT] = {
 	1},
     [M_OUTBOX_DEPTH] = {"pmbot_outbox_depth", "Posts waiting in the outbox.",
 	T_GAUGE, 0},
+    [M_SCHED_LAG] = {"pmbot_scheduler_lag_seconds",
+	"Fire time minus due time of the last scheduler job fired.", T_GAUGE,
+	0},
 };
 
 #define LATENCY_NAME "pmbot_command_duration_seconds"

@@ -17,6 +17,7 @@ enum metric {
 	M_REDIS_ERRORS,  /* pmbot_redis_errors_total */
 	M_HTTP_REQUESTS, /* pmbot_http_requests_total{route,status} */
 	M_OUTBOX_DEPTH,  /* pmbot_outbox_depth (gauge) */
+	M_SCHED_LAG,     /* pmbot_scheduler_lag_seconds (gauge) */
 	M_COUNT
 };
 

@@ -1,7 +1,8 @@
 /*
  * `pmbot schedule`: what the scheduler would post in a window, computed
- * from the configuration alone (meeting reminders and rotation
- * handoffs), without Redis and without posting.  Each firing is shown in
+ * from the configuration alone (meeting reminders, rotation handoffs and
+ * the triage deadlines before the meeting the triage rotation is tied
+ * to), without Redis and without posting.  Each firing is shown in
  * UTC and in its own zone, as text, JSON or an iCalendar file, so an
  * operator can check a DST change before it happens.  Reminders set with
  * /remind live in Redis and are not part of the preview.
@@ -15,6 +16,7 @@
 #include "clock.h"
 #include "config.h"
 #include "recur.h"
+#include "rotation.h"
 #include "scheduler.h"
 
 /* Firings listed at most, whatever the window. */
@@ -23,7 +25,7 @@
 struct item {
 	long long at;
 	const char *tz;
-	const char *what;   /* "meeting" or "handoff" */
+	const char *what;   /* "meeting", "handoff" or "deadline" */
 	const char *source; /* meeting or rotation id */
 	const char *sub;    /* reminder id, or "" */
 	const char *channel;
@@ -130,6 +132,46 @@ add_handoffs(
 	}
 }
 
+/* The triage deadlines, from the same function that schedules their
+ * jobs (handlers/request.c), so the preview and the firing agree. */
+static void
+add_deadlines(
+    const struct config *cfg, long long from, long long to, struct list *l)
+{
+	static const char *const which[] = {"triage-eve", "triage-2h"};
+	const struct meeting *m = request_triage_meeting(cfg);
+	const struct rotation_conf *rc = config_rotation(cfg, "triage");
+	struct buf text = BUF_INIT;
+	struct item it;
+	long long at;
+	size_t i;
+
+	if (m == NULL || rc == NULL)
+		return;
+	for (i = 0; i < 2; i++) {
+		for (at = request_deadline_next(m, which[i], from - 1);
+		     at > 0 && at < to;
+		     at = request_deadline_next(m, which[i], at)) {
+			memset(&it, 0, sizeof(it));
+			it.at = at;
+			it.tz = m->timezone;
+			it.what = "deadline";
+			it.source = rc->name;
+			it.sub = which[i];
+			/* A direct message to whoever is on duty then. */
+			it.channel = "@on-duty";
+			buf_printf(&text,
+			    "unassigned requests to the PM on triage duty "
+			    "before %s",
+			    m->title);
+			it.text = buf_detach(&text);
+			add(l, &it);
+			if (l->n >= PREVIEW_MAX)
+				return;
+		}
+	}
+}
+
 /* "2027-03-09T16:00:00-08:00" */
 static void
 put_local_iso(struct buf *b, const char *tz, long long at)
@@ -170,8 +212,9 @@ print_text(const struct list *l, struct buf *out)
 		put_utc(out, it->at, "%Y-%m-%d %H:%M UTC");
 		buf_puts(out, "  ");
 		recur_format(out, it->tz, it->at, 1);
-		buf_printf(out, "  %s%s%s  ~%s  %s\n", it->source,
-		    it->sub[0] ? "/" : "", it->sub, it->channel, it->text);
+		buf_printf(out, "  %s%s%s  %s%s  %s\n", it->source,
+		    it->sub[0] ? "/" : "", it->sub,
+		    it->channel[0] == '@' ? "" : "~", it->channel, it->text);
 	}
 	if (l->n == 0)
 		buf_puts(out, "nothing would fire in this window\n");
@@ -281,7 +324,7 @@ print_ics(const struct list *l, struct buf *out)
 			buf_puts(&line, "/");
 			ics_text(&line, it->sub);
 		}
-		buf_puts(&line, " in ~");
+		buf_puts(&line, it->channel[0] == '@' ? " to " : " in ~");
 		ics_text(&line, it->channel);
 		ics_line(out, &line);
 		buf_puts(out, "END:VEVENT\r\n");
@@ -323,6 +366,7 @@ schedule_command(
 	end = start + (long long)days * 86400000LL;
 	add_meetings(cfg, start, end, &list);
 	add_handoffs(cfg, start, end, &list);
+	add_deadlines(cfg, start, end, &list);
 	qsort(list.v, list.n, sizeof(*list.v), by_time);
 	if (format == 1)
 		print_json(&list, &out);

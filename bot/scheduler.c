@@ -35,6 +35,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "recur.h"
+#include "rotation.h"
 #include "scheduler.h"
 #include "store.h"
 
@@ -73,7 +74,10 @@ struct fire {
 	struct message *msg;
 	char *channel;
 	char *dedup;
-	const char *outcome; /* fired, late, missed; NULL: nothing posted */
+	const char *outcome;  /* fired, late, missed; NULL: nothing posted */
+	long long now;        /* when it was claimed */
+	int missed;           /* beyond the horizon */
+	long long unassigned; /* {triage_unassigned}, -1 when unknown */
 };
 
 static void scheduler_claim(struct scheduler *s);
@@ -221,16 +225,19 @@ seed_meetings(struct scheduler *s)
 		}
 	}
 	duty_jobs_seed(s->bot);
+	nudge_jobs_seed(s->bot);
 	if (--s->seeding == 0)
 		scheduler_claim(s);
 }
 
+#define TRIAGE_PLACEHOLDER "{triage_unassigned}"
+
 /* Replaces the placeholders of a meeting reminder's text.  Unknown ones
- * stay as written, so a typo shows instead of vanishing; live figures
- * not available here read "?". */
+ * stay as written, so a typo shows instead of vanishing; a live figure
+ * that could not be read (Redis failed) reads "?". */
 static void
 expand_text(const char *text, const struct config *cfg, const struct meeting *m,
-    long long occ, struct buf *out)
+    long long occ, long long unassigned, struct buf *out)
 {
 	const char *p = text, *close;
 
@@ -253,9 +260,12 @@ expand_text(const char *text, const struct config *cfg, const struct meeting *m,
 		else if (len == 7 && strncmp(p + 1, "channel", len) == 0)
 			buf_printf(out, "~%s", config_channel(cfg, m->channel));
 		else if (len == 17 &&
-			 strncmp(p + 1, "triage_unassigned", len) == 0)
-			buf_putc(out, '?');
-		else
+			 strncmp(p + 1, "triage_unassigned", len) == 0) {
+			if (unassigned >= 0)
+				buf_printf(out, "%lld", unassigned);
+			else
+				buf_putc(out, '?');
+		} else
 			buf_append(out, p, len + 2);
 		p = close + 1;
 	}
@@ -533,7 +543,7 @@ build_meeting(struct fire *f, long long now, int missed)
 		occ = f->due;
 	f->channel = xstrdup(config_channel(cfg, m->channel));
 	f->msg = message_new();
-	expand_text(r->text, cfg, m, occ, &b);
+	expand_text(r->text, cfg, m, occ, f->unassigned, &b);
 	message_printf(f->msg, "%s", buf_str(&b));
 	if (now - f->due > LIMIT_SCHED_LATE_MS)
 		late_note(&f->msg->text, m->timezone, f->due, now);
@@ -550,50 +560,22 @@ duty_done(void *token, long long next_due)
 	fire_confirm(f);
 }
 
+/* Builds and sends a job of kind remind or meeting once what it needs
+ * is known. */
 static void
-fire_job(struct scheduler *s, const redisReply *id, const redisReply *hash)
+fire_build(struct fire *f)
 {
-	struct fire *f = xcalloc(1, sizeof(*f));
-	long long now = clock_now_ms(), horizon;
-	const char *kind, *due;
-	struct buf b = BUF_INIT;
-	int missed, rc;
-	size_t i;
+	struct scheduler *s = f->s;
+	const char *kind = field(f, "kind");
+	long long now = f->now;
+	int missed = f->missed, rc;
 
-	f->s = s;
-	f->id = xstrndup(id->str, id->len);
-	f->nkv = hash->type == REDIS_REPLY_ARRAY ? hash->elements : 0;
-	f->kv = xcalloc(f->nkv + 1, sizeof(char *));
-	for (i = 0; i < f->nkv; i++)
-		f->kv[i] =
-		    hash->element[i]->str
-			? xstrndup(hash->element[i]->str, hash->element[i]->len)
-			: xstrdup("");
-	s->inflight++;
-	kind = field(f, "kind");
-	due = field(f, "due");
-	f->due = due ? strtoll(due, NULL, 10) : now;
-	horizon = s->bot->cfg.reminder_horizon_min * 60000LL;
-	missed = horizon > 0 && now - f->due > horizon;
 	if (kind != NULL && strcmp(kind, "remind") == 0)
 		rc = build_reminder(f, now, missed);
 	else if (kind != NULL && strcmp(kind, "meeting") == 0)
 		rc = build_meeting(f, now, missed);
 	else
 		rc = -1;
-	buf_printf(&b, "%s:%lld", f->id, f->due);
-	f->dedup = buf_detach(&b);
-	if (kind != NULL && strcmp(kind, "duty") == 0) {
-		struct sched_job job;
-
-		job.id = f->id;
-		job.due = f->due;
-		job.missed = missed;
-		job.kv = f->kv;
-		job.nkv = f->nkv;
-		duty_job_fire(s->bot, &job, duty_done, f);
-		return;
-	}
 	if (rc < 0) {
 		f->next = 0;
 		fire_confirm(f);
@@ -614,6 +596,93 @@ fire_job(struct scheduler *s, const redisReply *id, const redisReply *hash)
 	}
 	f->outcome = now - f->due > LIMIT_SCHED_LATE_MS ? "late" : "fired";
 	fire_send(f);
+}
+
+static void
+count_done(struct store *st, redisReply *reply, const char *err, void *priv)
+{
+	struct fire *f = priv;
+
+	(void)st;
+	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+		f->unassigned = reply->integer;
+	else
+		log_warn("scheduler: job %s: cannot count the unassigned "
+			 "requests: %s",
+		    f->id,
+		    reply && reply->type == REDIS_REPLY_ERROR ? reply->str
+		    : err                                     ? err
+							      : "bad reply");
+	fire_build(f);
+}
+
+/* Whether the meeting reminder f fires shows the triage queue's count,
+ * which has to be read from Redis first. */
+static int
+needs_unassigned(const struct fire *f)
+{
+	const struct meeting *m =
+	    config_meeting(&f->s->bot->cfg, field(f, "meeting"));
+	const struct meeting_reminder *r =
+	    find_reminder(m, field(f, "reminder"));
+
+	return r != NULL && r->text != NULL &&
+	       strstr(r->text, TRIAGE_PLACEHOLDER) != NULL;
+}
+
+static void
+fire_job(struct scheduler *s, const redisReply *id, const redisReply *hash)
+{
+	struct fire *f = xcalloc(1, sizeof(*f));
+	long long now = clock_now_ms(), horizon;
+	const char *kind, *due;
+	struct buf b = BUF_INIT;
+	int missed;
+	size_t i;
+
+	f->s = s;
+	f->id = xstrndup(id->str, id->len);
+	f->nkv = hash->type == REDIS_REPLY_ARRAY ? hash->elements : 0;
+	f->kv = xcalloc(f->nkv + 1, sizeof(char *));
+	for (i = 0; i < f->nkv; i++)
+		f->kv[i] =
+		    hash->element[i]->str
+			? xstrndup(hash->element[i]->str, hash->element[i]->len)
+			: xstrdup("");
+	s->inflight++;
+	kind = field(f, "kind");
+	due = field(f, "due");
+	f->due = due ? strtoll(due, NULL, 10) : now;
+	horizon = s->bot->cfg.reminder_horizon_min * 60000LL;
+	missed = horizon > 0 && now - f->due > horizon;
+	f->now = now;
+	f->missed = missed;
+	f->unassigned = -1;
+	/* How late the scheduler runs: the claim is when a job fires. */
+	metrics_set(s->bot->metrics, M_SCHED_LAG, NULL,
+	    now > f->due ? (double)(now - f->due) / 1000.0 : 0.0);
+	buf_printf(&b, "%s:%lld", f->id, f->due);
+	f->dedup = buf_detach(&b);
+	if (kind != NULL &&
+	    (strcmp(kind, "duty") == 0 || strcmp(kind, "nudge") == 0)) {
+		struct sched_job job;
+
+		job.id = f->id;
+		job.due = f->due;
+		job.missed = missed;
+		job.kv = f->kv;
+		job.nkv = f->nkv;
+		if (strcmp(kind, "duty") == 0)
+			duty_job_fire(s->bot, &job, duty_done, f);
+		else
+			nudge_job_fire(s->bot, &job, duty_done, f);
+		return;
+	}
+	if (kind != NULL && strcmp(kind, "meeting") == 0 && !missed &&
+	    needs_unassigned(f) &&
+	    request_count_unassigned(s->bot->store, count_done, f) == 0)
+		return;
+	fire_build(f);
 }
 
 /* --- claiming ----------------------------------------------------------------

@@ -111,5 +111,11 @@ void duty_job_fire(struct bot *bot, const struct sched_job *job,
 /* Writes the rotations' recurring jobs (handoffs, heads-ups, triage
  * deadlines) when they are not there yet; run when meetings are seeded. */
 void duty_jobs_seed(struct bot *bot);
+/* The checklist nudge (handlers/nudge.c): a job of kind "nudge" each
+ * working day at 09:00 in the bot's zone, fired and seeded like the duty
+ * jobs above. */
+void nudge_job_fire(struct bot *bot, const struct sched_job *job,
+    sched_job_done *done, void *token);
+void nudge_jobs_seed(struct bot *bot);
 
 #endif

@@ -402,6 +402,14 @@ triage_meeting(const struct config *cfg, const struct rotation_conf **rcp)
 	    cfg, rc->meeting ? rc->meeting : TRIAGE_DEFAULT_MEETING);
 }
 
+const struct meeting *
+request_triage_meeting(const struct config *cfg)
+{
+	const struct rotation_conf *rc;
+
+	return triage_meeting(cfg, &rc);
+}
+
 /* When deadline `which` fires for the occurrence starting at start: the
  * day before at 16:00, or two hours before, on the meeting's clock. */
 static long long
@@ -424,8 +432,9 @@ deadline_for(const struct meeting *m, const char *which, long long start)
 }
 
 /* The first firing of deadline which strictly after after_ms. */
-static long long
-deadline_next(const struct meeting *m, const char *which, long long after_ms)
+long long
+request_deadline_next(
+    const struct meeting *m, const char *which, long long after_ms)
 {
 	long long start, at, from = after_ms;
 	int i;
@@ -454,7 +463,7 @@ request_jobs_seed(struct request *req)
 	if (m == NULL)
 		return;
 	for (i = 0; i < 2; i++) {
-		at = deadline_next(m, which[i], clock_now_ms());
+		at = request_deadline_next(m, which[i], clock_now_ms());
 		if (at <= 0)
 			continue;
 		buf_reset(&id);
@@ -482,8 +491,8 @@ struct deadline {
 static void
 deadline_free(struct deadline *d, enum cmd_retval rv)
 {
-	d->done(
-	    d->token, d->m ? deadline_next(d->m, d->which, d->due + 1000) : 0);
+	d->done(d->token,
+	    d->m ? request_deadline_next(d->m, d->which, d->due + 1000) : 0);
 	request_done(d->req, rv);
 	free(d->which);
 	free(d->who);
@@ -604,6 +613,13 @@ summary_done(struct store *st, redisReply *r, const char *err, void *priv)
 }
 
 int
+request_count_unassigned(struct store *st, store_cb *cb, void *priv)
+{
+	return store_cmd(
+	    st, cb, priv, "ZCARD %sreq:unassigned", store_prefix(st));
+}
+
+int
 request_summary(struct request *req, duty_summary_fn *cb, void *priv)
 {
 	struct summary *s = xcalloc(1, sizeof(*s));
@@ -611,8 +627,7 @@ request_summary(struct request *req, duty_summary_fn *cb, void *priv)
 	s->req = req;
 	s->cb = cb;
 	s->priv = priv;
-	if (store_cmd(req->store, summary_done, s, "ZCARD %sreq:unassigned",
-		store_prefix(req->store)) < 0) {
+	if (request_count_unassigned(req->store, summary_done, s) < 0) {
 		free(s);
 		return -1;
 	}

@@ -59,6 +59,18 @@ void request_job_fire(struct request *req, const char *what,
     const struct sched_job *job, sched_job_done *done, void *token);
 /* The triage queue's deadline jobs for the configured meeting. */
 void request_jobs_seed(struct request *req);
+/* The meeting the triage rotation is tied to (rotations.triage.meeting,
+ * default the PM Weekly Sync), or NULL when there is none. */
+const struct meeting *request_triage_meeting(const struct config *cfg);
+/* The first firing strictly after after_ms of triage deadline which
+ * ("triage-eve": the day before at 16:00, "triage-2h": two hours before)
+ * on meeting m's clock, or 0: the same instants the jobs fire at, for
+ * `pmbot schedule`. */
+long long request_deadline_next(
+    const struct meeting *m, const char *which, long long after_ms);
+/* Reads the number of unassigned requests: cb gets an integer reply.
+ * 0 when queued, -1 when the store is down (cb will not run). */
+int request_count_unassigned(struct store *st, store_cb *cb, void *priv);
 /* A line on the state of a duty for a handoff: open escalations or
  * unassigned requests; calls back with the text (NULL when unknown). */
 typedef void duty_summary_fn(struct request *req, const char *text, void *priv);
