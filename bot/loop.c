@@ -20,6 +20,7 @@
 
 #include "bot.h"
 #include "buf.h"
+#include "calendar.h"
 #include "console.h"
 #include "handler.h"
 #include "http_client.h"
@@ -371,6 +372,7 @@ setup_listener(struct bot *bot, int console)
 	http_server_route(bot->httpd, "GET", "/healthz", route_healthz, bot);
 	http_server_route(bot->httpd, "GET", "/readyz", route_readyz, bot);
 	http_server_route(bot->httpd, "GET", "/metrics", route_metrics, bot);
+	calendar_routes(bot);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "calendar.h"
 #include "clock.h"
 #include "config.h"
 #include "recur.h"
@@ -249,42 +250,6 @@ print_json(const struct list *l, struct buf *out)
 	buf_puts(out, l->n ? "\n]\n" : "]\n");
 }
 
-/* RFC 5545 TEXT: escape \ ; , and newlines. */
-static void
-ics_text(struct buf *line, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\' || *s == ';' || *s == ',')
-			buf_putc(line, '\\');
-		if (*s == '\n') {
-			buf_puts(line, "\\n");
-			continue;
-		}
-		buf_putc(line, *s);
-	}
-}
-
-/* Folds a content line at 75 octets (RFC 5545 §3.1), never inside a
- * UTF-8 sequence, and ends it with CRLF. */
-static void
-ics_line(struct buf *out, const struct buf *line)
-{
-	const char *s = buf_str(line);
-	size_t n = line->len, col = 0, i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (col >= 74 && (c & 0xC0) != 0x80) {
-			buf_puts(out, "\r\n ");
-			col = 1;
-		}
-		buf_putc(out, (char)c);
-		col++;
-	}
-	buf_puts(out, "\r\n");
-}
-
 static void
 print_ics(const struct list *l, struct buf *out)
 {
@@ -304,29 +269,29 @@ print_ics(const struct list *l, struct buf *out)
 		    &line, "UID:%s-%s-%s-", it->what, it->source, it->sub);
 		put_utc(&line, it->at, "%Y%m%dT%H%M%SZ");
 		buf_puts(&line, "@pmbot");
-		ics_line(out, &line);
+		ics_fold(out, &line);
 		buf_reset(&line);
 		buf_puts(&line, "DTSTAMP:");
 		put_utc(&line, now, "%Y%m%dT%H%M%SZ");
-		ics_line(out, &line);
+		ics_fold(out, &line);
 		buf_reset(&line);
 		buf_puts(&line, "DTSTART:");
 		put_utc(&line, it->at, "%Y%m%dT%H%M%SZ");
-		ics_line(out, &line);
+		ics_fold(out, &line);
 		buf_reset(&line);
 		buf_puts(&line, "SUMMARY:");
-		ics_text(&line, it->text);
-		ics_line(out, &line);
+		ics_escape(&line, it->text);
+		ics_fold(out, &line);
 		buf_reset(&line);
 		buf_puts(&line, "DESCRIPTION:");
-		ics_text(&line, it->source);
+		ics_escape(&line, it->source);
 		if (it->sub[0]) {
 			buf_puts(&line, "/");
-			ics_text(&line, it->sub);
+			ics_escape(&line, it->sub);
 		}
 		buf_puts(&line, it->channel[0] == '@' ? " to " : " in ~");
-		ics_text(&line, it->channel);
-		ics_line(out, &line);
+		ics_escape(&line, it->channel);
+		ics_fold(out, &line);
 		buf_puts(out, "END:VEVENT\r\n");
 	}
 	buf_puts(out, "END:VCALENDAR\r\n");
