@@ -288,7 +288,7 @@ static const char *
 user_name_of(void *priv, const char *id)
 {
 	struct slack *s = priv;
-	const struct slack_name *n = slack_name_find(s->users, id);
+	const struct slack_name *n = slack_name_lookup(&s->users_idx, id);
 
 	return n != NULL ? n->name : NULL;
 }

@@ -11,6 +11,7 @@
  * channel is paced to Slack's one message a second after a short burst.
  * Errors are HTTP 200 {"ok":false,"error":...}; each is logged in words.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,34 +65,51 @@ slack_names_free(struct slack_name *l)
 	}
 }
 
-static size_t
-names_count(const struct slack_name *l)
+static unsigned
+name_hash(const char *id)
 {
-	size_t n = 0;
+	uint32_t h = 2166136261u;
 
-	for (; l != NULL; l = l->next)
-		n++;
-	return n;
+	for (; *id != '\0'; id++)
+		h = (h ^ (unsigned char)*id) * 16777619u;
+	return h % SLACK_NAME_BUCKETS;
+}
+
+struct slack_name *
+slack_name_lookup(const struct slack_name_index *ix, const char *id)
+{
+	struct slack_name *n;
+
+	for (n = ix->b[name_hash(id)]; n != NULL; n = n->hnext)
+		if (strcmp(n->id, id) == 0)
+			return n;
+	return NULL;
 }
 
 /* Adds or updates id's entry at the head of the list. */
 static struct slack_name *
-names_put(
-    struct slack_name **list, const char *id, const char *name, const char *tz)
+names_put(struct slack_name **list, struct slack_name_index *ix, const char *id,
+    const char *name, const char *tz)
 {
-	struct slack_name *n = slack_name_find(*list, id);
+	struct slack_name *n = slack_name_lookup(ix, id);
+	unsigned h;
 
 	if (n == NULL) {
-		if (names_count(*list) >= LIMIT_SLACK_CACHE) {
+		if (ix->n >= LIMIT_SLACK_CACHE) {
 			/* A workspace this big: forget everything and learn
 			 * again on demand, rather than grow. */
 			slack_names_free(*list);
 			*list = NULL;
+			memset(ix, 0, sizeof *ix);
 		}
 		n = xcalloc(1, sizeof *n);
 		n->id = xstrdup(id);
 		n->next = *list;
 		*list = n;
+		h = name_hash(id);
+		n->hnext = ix->b[h];
+		ix->b[h] = n;
+		ix->n++;
 	}
 	free(n->name);
 	n->name = xstrdup(name);
@@ -105,7 +123,7 @@ names_put(
 const char *
 slack_channel_name(const struct slack *s, const char *id)
 {
-	const struct slack_name *n = slack_name_find(s->channels, id);
+	const struct slack_name *n = slack_name_lookup(&s->channels_idx, id);
 
 	return n != NULL ? n->name : NULL;
 }
@@ -126,7 +144,7 @@ slack_channel_id(const struct slack *s, const char *name)
 void
 slack_channel_remember(struct slack *s, const char *id, const char *name)
 {
-	names_put(&s->channels, id, name, NULL);
+	names_put(&s->channels, &s->channels_idx, id, name, NULL);
 }
 
 const struct slack_name *
@@ -311,7 +329,8 @@ users_done(struct slack *s, const cJSON *root, const char *error, long retry,
 		const char *id = json_str(u, "id"), *name = json_str(u, "name");
 
 		if (id != NULL && name != NULL)
-			names_put(&s->users, id, name, json_str(u, "tz"));
+			names_put(&s->users, &s->users_idx, id, name,
+			    json_str(u, "tz"));
 	}
 	cursor = next_cursor(root);
 	if (cursor != NULL) {
@@ -363,7 +382,7 @@ channels_done(struct slack *s, const cJSON *root, const char *error, long retry,
 		return;
 	}
 	s->channels_loaded = 1;
-	log_info("slack: %zu channels known", names_count(s->channels));
+	log_info("slack: %zu channels known", s->channels_idx.n);
 	load_users(s, NULL);
 }
 
@@ -415,7 +434,7 @@ auth_done(struct slack *s, const cJSON *root, const char *error, long retry,
 	s->bot_user_id = xstrdup(uid);
 	s->bot_id = bid != NULL ? xstrdup(bid) : NULL;
 	s->authed = 1;
-	names_put(&s->users, uid,
+	names_put(&s->users, &s->users_idx, uid,
 	    json_str(root, "user") ? json_str(root, "user") : "pmbot", NULL);
 	log_info("slack: signed in as %s (%s) in %s", json_str(root, "user"),
 	    uid, json_str(root, "team") ? json_str(root, "team") : "?");
@@ -446,7 +465,8 @@ user_info_done(struct slack *s, const cJSON *root, const char *error,
 	const char *name = json_str(u, "name");
 
 	if (name != NULL)
-		n = names_put(&s->users, l->id, name, json_str(u, "tz"));
+		n = names_put(
+		    &s->users, &s->users_idx, l->id, name, json_str(u, "tz"));
 	else
 		log_info("slack: users.info %s: %s", l->id,
 		    error != NULL ? error : "no name");
@@ -459,7 +479,7 @@ void
 slack_user_lookup(
     struct slack *s, const char *id, slack_user_cb *cb, void *priv)
 {
-	struct slack_name *n = slack_name_find(s->users, id);
+	struct slack_name *n = slack_name_lookup(&s->users_idx, id);
 	struct user_lookup *l;
 	struct buf b = BUF_INIT;
 

@@ -29,6 +29,16 @@ struct slack_name {
 	char *name;
 	char *tz; /* users only; NULL when unknown */
 	struct slack_name *next;
+	struct slack_name *hnext; /* in its slack_name_index bucket */
+};
+
+/* A hash index by id over the channel or the user list, so that the
+ * lookups every event makes cost the same in a workspace of ten people
+ * as in one of ten thousand. */
+#define SLACK_NAME_BUCKETS 1024
+struct slack_name_index {
+	struct slack_name *b[SLACK_NAME_BUCKETS];
+	size_t n;
 };
 
 /* The Web API methods whose rate limits are tracked apart. */
@@ -59,6 +69,8 @@ struct slack {
 	/* caches */
 	struct slack_name *channels;
 	struct slack_name *users;
+	struct slack_name_index channels_idx;
+	struct slack_name_index users_idx;
 	int channels_loaded;
 
 	/* posting: the durable outbox, paced per channel */
@@ -164,6 +176,9 @@ void slack_http_setup(struct slack *s);
 /* --- shared names ------------------------------------------------------- */
 
 struct slack_name *slack_name_find(struct slack_name *l, const char *id);
+/* The cached channel or user with that id, or NULL. */
+struct slack_name *slack_name_lookup(
+    const struct slack_name_index *ix, const char *id);
 void slack_names_free(struct slack_name *l);
 
 #endif
