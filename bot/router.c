@@ -137,6 +137,37 @@ rate_sweep(struct rate_table *t, long long now, int keep_room)
 	}
 }
 
+/*
+ * Makes room for one user in a full table: the user seen longest ago in
+ * bucket h, or in the next bucket that has one.  Walking one bucket
+ * rather than the whole table keeps a command's cost flat when more
+ * than LIMIT_RATE_USERS people are active within a window (a full sweep
+ * per command made that case about a hundred times slower); idle users
+ * still go first, at the sweep once a window.
+ */
+static void
+rate_evict(struct rate_table *t, unsigned h, long long now)
+{
+	struct rate_user **pp, **oldest = NULL, *u;
+	unsigned i;
+
+	for (i = 0; i < RATE_BUCKETS && oldest == NULL; i++)
+		for (pp = &t->b[(h + i) % RATE_BUCKETS]; *pp != NULL;
+		     pp = &(*pp)->next)
+			if (oldest == NULL ||
+			    (*pp)->last_ms < (*oldest)->last_ms)
+				oldest = pp;
+	if (oldest == NULL) {
+		rate_sweep(t, now, 1);
+		return;
+	}
+	u = *oldest;
+	*oldest = u->next;
+	free(u->key);
+	free(u);
+	t->n--;
+}
+
 int
 rate_table_take(struct rate_table *t, const char *user, long long now)
 {
@@ -148,13 +179,14 @@ rate_table_take(struct rate_table *t, const char *user, long long now)
 		return 1;
 	if (user == NULL)
 		user = "";
-	if (t->n >= LIMIT_RATE_USERS ||
-	    now - t->swept_ms >= LIMIT_RATE_WINDOW_MS)
-		rate_sweep(t, now, 1);
+	if (now - t->swept_ms >= LIMIT_RATE_WINDOW_MS)
+		rate_sweep(t, now, 0);
 	h = rate_hash(user);
 	for (u = t->b[h]; u != NULL; u = u->next)
 		if (strcmp(u->key, user) == 0)
 			break;
+	if (u == NULL && t->n >= LIMIT_RATE_USERS)
+		rate_evict(t, h, now);
 	if (u == NULL) {
 		u = xcalloc(1, sizeof *u);
 		u->key = xstrdup(user);
