@@ -32,6 +32,7 @@
 #include "lws_setup.h"
 #include "mattermost.h"
 #include "metrics.h"
+#include "recur.h"
 #include "router.h"
 #include "scheduler.h"
 #include "sdnotify.h"
@@ -436,6 +437,7 @@ free_bot(struct bot *bot)
 		config_free(&bot->retired);
 	config_free(&bot->cfg);
 	handlers_cleanup();
+	recur_cleanup_at_exit();
 	log_clear_secrets();
 	free(bot);
 }

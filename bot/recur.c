@@ -9,6 +9,9 @@
  * wall-clock time too ("the day before at 16:00" is 16:00 local even
  * when a DST change lies in between).
  */
+#define _GNU_SOURCE /* dl_iterate_phdr, RTLD_NOLOAD */
+#include <dlfcn.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +58,60 @@ recur_cleanup(void)
 {
 	icaltimezone_free_builtin_timezones();
 	icalmemory_free_ring();
+}
+
+/* dl_iterate_phdr callback: the path of the loaded libicuuc, if any. */
+static int
+find_icuuc(struct dl_phdr_info *info, size_t size, void *priv)
+{
+	const char **path = priv;
+
+	(void)size;
+	if (info->dlpi_name != NULL &&
+	    strstr(info->dlpi_name, "/libicuuc.so.") != NULL) {
+		*path = info->dlpi_name;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Debian's libical is built with ICU (for RSCALE) and opens an ICU
+ * calendar in every recurrence iterator; ICU keeps what that loads
+ * (locale data, calendar caches) until u_cleanup().  pmbot does not link
+ * ICU itself, and ICU's symbols carry its major version
+ * (u_cleanup_72), so the function is looked up in the copy libical
+ * loaded.  Without ICU there is nothing to do.
+ */
+static void
+icu_cleanup(void)
+{
+	const char *path = NULL, *ver;
+	void (*cleanup)(void);
+	void *h;
+	char sym[32];
+
+	dl_iterate_phdr(find_icuuc, &path);
+	if (path == NULL)
+		return;
+	ver = strstr(path, "/libicuuc.so.") + strlen("/libicuuc.so.");
+	if (snprintf(sym, sizeof(sym), "u_cleanup_%.*s", (int)strcspn(ver, "."),
+		ver) >= (int)sizeof(sym))
+		return;
+	h = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
+	if (h == NULL)
+		return;
+	*(void **)&cleanup = dlsym(h, sym);
+	if (cleanup != NULL)
+		cleanup();
+	dlclose(h);
+}
+
+void
+recur_cleanup_at_exit(void)
+{
+	recur_cleanup();
+	icu_cleanup();
 }
 
 int

@@ -24,6 +24,9 @@ struct recur_local {
 /* Frees the zones libical caches once loaded (at exit; they load again
  * when used after). */
 void recur_cleanup(void);
+/* The same, and the caches of the ICU that libical uses, once at exit
+ * when no time zone is used any more (free_bot). */
+void recur_cleanup_at_exit(void);
 
 /* 1 when tz names a zone we can convert in ("UTC" or an IANA name). */
 int recur_zone_valid(const char *tz);
