@@ -22,6 +22,14 @@ injected() {
   echo "inject: $*"
 }
 
+# injected_n N WHAT: counts N faults of one kind armed at once (the next
+# N calls answered with an error, say).
+injected_n() {
+  FAULTS_INJECTED=$((FAULTS_INJECTED + $1))
+  shift
+  echo "inject: $*"
+}
+
 # counted NAME N_EXPECTED N_FOUND: one effect that must be there exactly
 # once; more is a duplicate, none is a loss.  Nothing is printed for a
 # clean count, so the log stays readable.
