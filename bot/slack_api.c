@@ -721,10 +721,24 @@ slack_deliver(struct outbox *ob, const struct outbox_item *item, void *priv)
 void
 slack_api_pump(struct slack *s)
 {
-	struct slack_chanq *q;
+	struct slack_chanq *q, **pp;
 	long long now = now_ms();
 
-	for (q = s->queues; q != NULL; q = q->next) {
+	for (pp = &s->queues; (q = *pp) != NULL;) {
+		/* A channel whose bucket has refilled carries no pacing
+		 * state: forget it, so the list (walked for every post and
+		 * here ten times a second) holds only channels posted to in
+		 * the last few seconds, not every DM ever answered. */
+		if (!q->has_waiting &&
+		    q->tokens + (double)(now - q->refilled_ms) /
+				    LIMIT_SLACK_CHANNEL_PACE_MS >=
+			LIMIT_SLACK_CHANNEL_BURST) {
+			*pp = q->next;
+			free(q->channel);
+			free(q);
+			continue;
+		}
+		pp = &q->next;
 		if (!q->has_waiting || !take_token(q, now))
 			continue;
 		q->has_waiting = 0;
