@@ -573,7 +573,11 @@ post_body(struct buf *b, const char *channel, const char *thread_ts,
 		buf_puts(b, blocks);
 		free(blocks);
 	}
-	buf_puts(b, ",\"unfurl_links\":false}");
+	/* chat.postEphemeral takes no unfurl_links (an ephemeral post
+	 * never unfurls); Slack's OpenAPI document refuses it there. */
+	if (user == NULL)
+		buf_puts(b, ",\"unfurl_links\":false");
+	buf_putc(b, '}');
 }
 
 int
