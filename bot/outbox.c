@@ -64,6 +64,8 @@ struct outbox {
 	uint64_t paused_until; /* a 429 holds every queue until then */
 	uint64_t next_sweep;
 	int sweeping;
+	int ops;          /* store commands whose callback is still due */
+	int timer_closed; /* stopping: the timer has closed */
 	long lease_ms;
 	struct obq *queues;
 	struct mempush *mem, **mem_tail;
@@ -221,6 +223,15 @@ struct push_op {
 };
 
 static void mem_keep(struct outbox *ob, struct mempush *mp);
+static void op_started(struct outbox *ob);
+static void push_done(
+    struct store *st, redisReply *reply, const char *err, void *priv);
+static void take_done(
+    struct store *st, redisReply *reply, const char *err, void *priv);
+static void ack_done(
+    struct store *st, redisReply *reply, const char *err, void *priv);
+static void sweep_done(
+    struct store *st, redisReply *reply, const char *err, void *priv);
 static int push_send(struct outbox *ob, struct mempush *mp);
 
 static void
@@ -237,7 +248,8 @@ mempush_free(struct mempush *mp)
 }
 
 static void
-push_done(struct store *st, redisReply *reply, const char *err, void *priv)
+push_done_inner(
+    struct store *st, redisReply *reply, const char *err, void *priv)
 {
 	struct push_op *op = priv;
 	struct outbox *ob = op->ob;
@@ -295,7 +307,9 @@ push_send(struct outbox *ob, struct mempush *mp)
 	rc = store_eval(
 	    ob->st, ob->s_push, push_done, op, 4, (int)argc, argv, lens);
 	if (rc < 0)
-		free(op);
+		free(op); /* the caller keeps mp in memory */
+	else
+		op_started(ob);
 	free(argv);
 	free(lens);
 	free(kq);
@@ -408,7 +422,8 @@ parse_entry(struct obq *q, const char *entry)
 static void send_ack(struct outbox *ob, struct obq *q, int pop);
 
 static void
-take_done(struct store *st, redisReply *reply, const char *err, void *priv)
+take_done_inner(
+    struct store *st, redisReply *reply, const char *err, void *priv)
 {
 	struct take_op *op = priv;
 	struct outbox *ob = op->ob;
@@ -501,6 +516,7 @@ queue_kick(struct outbox *ob, struct obq *q)
 		free(op);
 		retry_later(ob, q, LIMIT_OUTBOX_BACKOFF_MIN_MS);
 	} else {
+		op_started(ob);
 		q->busy = 1;
 	}
 	free(kq);
@@ -514,7 +530,7 @@ struct ack_op {
 };
 
 static void
-ack_done(struct store *st, redisReply *reply, const char *err, void *priv)
+ack_done_inner(struct store *st, redisReply *reply, const char *err, void *priv)
 {
 	struct ack_op *op = priv;
 	struct outbox *ob = op->ob;
@@ -566,6 +582,8 @@ send_ack(struct outbox *ob, struct obq *q, int pop)
 		q->busy = 0;
 		queue_clear_head(q);
 		retry_later(ob, q, LIMIT_OUTBOX_BACKOFF_MIN_MS);
+	} else {
+		op_started(ob);
 	}
 	free(kq);
 	free(kl);
@@ -632,7 +650,8 @@ outbox_done(struct outbox *ob, const struct outbox_item *item,
 /* --- the timer and the sweep ---------------------------------------------- */
 
 static void
-sweep_done(struct store *st, redisReply *reply, const char *err, void *priv)
+sweep_done_inner(
+    struct store *st, redisReply *reply, const char *err, void *priv)
 {
 	struct outbox *ob = priv;
 	size_t i;
@@ -654,8 +673,10 @@ sweep(struct outbox *ob)
 	if (ob->sweeping || !store_ready(ob->st))
 		return;
 	kp = key(ob, "pending", NULL);
-	if (store_cmd(ob->st, sweep_done, ob, "SMEMBERS %s", kp) == 0)
+	if (store_cmd(ob->st, sweep_done, ob, "SMEMBERS %s", kp) == 0) {
+		op_started(ob);
 		ob->sweeping = 1;
+	}
 	free(kp);
 }
 
@@ -723,13 +744,76 @@ outbox_kick(struct outbox *ob)
 	arm_timer(ob);
 }
 
+/*
+ * Every store command the outbox sends holds the outbox until its
+ * callback has run: outbox_stop() reports done only when the last one has
+ * come back, so nothing frees the outbox under a reply still on its way.
+ */
+static void
+op_started(struct outbox *ob)
+{
+	ob->ops++;
+}
+
+static void
+maybe_stopped(struct outbox *ob)
+{
+	void (*done)(void *) = ob->stop_done;
+
+	if (!ob->stopping || !ob->timer_closed || ob->ops > 0 || done == NULL)
+		return;
+	ob->stop_done = NULL;
+	done(ob->stop_priv);
+}
+
+static void
+op_finished(struct outbox *ob)
+{
+	ob->ops--;
+	maybe_stopped(ob);
+}
+
+static void
+push_done(struct store *st, redisReply *reply, const char *err, void *priv)
+{
+	struct outbox *ob = ((struct push_op *)priv)->ob;
+
+	push_done_inner(st, reply, err, priv);
+	op_finished(ob);
+}
+
+static void
+take_done(struct store *st, redisReply *reply, const char *err, void *priv)
+{
+	struct outbox *ob = ((struct take_op *)priv)->ob;
+
+	take_done_inner(st, reply, err, priv);
+	op_finished(ob);
+}
+
+static void
+ack_done(struct store *st, redisReply *reply, const char *err, void *priv)
+{
+	struct outbox *ob = ((struct ack_op *)priv)->ob;
+
+	ack_done_inner(st, reply, err, priv);
+	op_finished(ob);
+}
+
+static void
+sweep_done(struct store *st, redisReply *reply, const char *err, void *priv)
+{
+	sweep_done_inner(st, reply, err, priv);
+	op_finished(priv);
+}
+
 static void
 timer_closed(uv_handle_t *h)
 {
 	struct outbox *ob = h->data;
 
-	if (ob->stop_done != NULL)
-		ob->stop_done(ob->stop_priv);
+	ob->timer_closed = 1;
+	maybe_stopped(ob);
 }
 
 void
