@@ -1093,11 +1093,19 @@ finish(struct loader *ld)
 		require_with(ld, cfg->mm_team, "mattermost.team",
 		    "the Mattermost URL is set");
 	}
-	if (cfg->slack_app_token != NULL || cfg->slack_bot_token != NULL) {
-		require_with(ld, cfg->slack_app_token, "slack.app_token",
-		    "a Slack token is set");
+	/* Socket Mode needs the app token; HTTP mode (the signing secret)
+	 * does without it.  Both post with the bot token. */
+	if (cfg->slack_app_token != NULL || cfg->slack_bot_token != NULL ||
+	    cfg->slack_signing_secret != NULL) {
+		if (cfg->slack_signing_secret == NULL)
+			require_with(ld, cfg->slack_app_token,
+			    "slack.app_token",
+			    "a Slack token is set without the signing "
+			    "secret");
 		require_with(ld, cfg->slack_bot_token, "slack.bot_token",
-		    "a Slack token is set");
+		    cfg->slack_app_token != NULL || cfg->slack_bot_token != NULL
+			? "a Slack token is set"
+			: "the Slack signing secret is set");
 	}
 	check_token_prefix(
 	    ld, cfg->slack_app_token, "slack.app_token", "xapp-");

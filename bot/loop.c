@@ -464,8 +464,10 @@ bot_run(const struct bot_options *opt)
 	}
 	config_problems_free(&probs);
 	log_setup(bot->cfg.log_level, bot->cfg.log_format);
-	console = opt->mode == MODE_CONSOLE ||
-		  (bot->cfg.mm_url == NULL && bot->cfg.slack_app_token == NULL);
+	console =
+	    opt->mode == MODE_CONSOLE ||
+	    (bot->cfg.mm_url == NULL && bot->cfg.slack_app_token == NULL &&
+		bot->cfg.slack_signing_secret == NULL);
 
 	uv_loop_init(&bot->loop);
 	uv_signal_init(&bot->loop, &bot->sig_int);
@@ -491,7 +493,8 @@ bot_run(const struct bot_options *opt)
 	if (!console && bot->cfg.mm_url &&
 	    add_adapter(bot, mattermost_new(bot)) < 0)
 		goto fail;
-	if (!console && bot->cfg.slack_app_token &&
+	if (!console &&
+	    (bot->cfg.slack_app_token || bot->cfg.slack_signing_secret) &&
 	    add_adapter(bot, slack_new(bot)) < 0)
 		goto fail;
 	bot->sched = scheduler_new(bot);

@@ -797,7 +797,10 @@ slack_start(struct adapter *a)
 {
 	struct slack *s = a->priv;
 
-	if (slack_socket_setup(s) < 0) {
+	if (s->wanted == 0)
+		log_info("slack: no app token, so no Socket Mode: Slack "
+			 "reaches pmbot through HTTP mode only");
+	else if (slack_socket_setup(s) < 0) {
 		log_error("slack: cannot set up WebSocket connections");
 		return -1;
 	}
@@ -890,7 +893,9 @@ slack_ready(const struct adapter *a)
 {
 	const struct slack *s = a->priv;
 
-	return s->authed && !s->stopped && slack_socket_ready(s);
+	/* In HTTP mode Slack comes to us: signed in is all there is. */
+	return s->authed && !s->stopped &&
+	       (s->wanted == 0 || slack_socket_ready(s));
 }
 
 static void
@@ -933,9 +938,12 @@ slack_new(struct bot *bot)
 	const struct config *cfg = &bot->cfg;
 	size_t n;
 
-	if (cfg->slack_app_token == NULL || cfg->slack_bot_token == NULL) {
-		log_error("slack: both slack.app_token and slack.bot_token "
-			  "are needed");
+	if (cfg->slack_bot_token == NULL ||
+	    (cfg->slack_app_token == NULL &&
+		cfg->slack_signing_secret == NULL)) {
+		log_error("slack: slack.bot_token is needed, with "
+			  "slack.app_token (Socket Mode) or "
+			  "slack.signing_secret (HTTP mode)");
 		return NULL;
 	}
 	if (bot->lws == NULL || bot->http == NULL) {
@@ -956,7 +964,13 @@ slack_new(struct bot *bot)
 			 '/'
 		? ""
 		: "/");
-	s->wanted = cfg->slack_connections > 0 ? cfg->slack_connections : 1;
+	/* Without an app token there is no Socket Mode: Slack sends
+	 * commands, events and button presses to the HTTP routes. */
+	if (cfg->slack_app_token == NULL)
+		s->wanted = 0;
+	else
+		s->wanted =
+		    cfg->slack_connections > 0 ? cfg->slack_connections : 1;
 	s->signing_secret = dup_or_null(cfg->slack_signing_secret);
 	s->dedup_script =
 	    bot->store != NULL ? store_script(bot->store, dedup_lua) : -1;
