@@ -272,7 +272,7 @@ mm_render_posts(const struct message *m, const char *channel_id,
 {
 	int card = m->card_title != NULL || m->nfields > 0 || m->nbuttons > 0;
 	char *text =
-	    card ? xstrdup(buf_str(&m->text)) : message_render_markdown(m);
+	    card ? message_markdown_text(m) : message_render_markdown(m);
 	char **parts;
 	size_t n, i;
 

@@ -270,6 +270,72 @@ message_render_plain(const struct message *m)
 	return b.data != NULL ? buf_detach(&b) : xstrdup("");
 }
 
+/* Whether line (up to its end) is an item of a "- " or "1. " list. */
+static int
+is_list_item(const char *line)
+{
+	const char *p = line;
+
+	if ((p[0] == '-' || p[0] == '*') && p[1] == ' ')
+		return 1;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p > line && (p[0] == '.' || p[0] == ')') && p[1] == ' ';
+}
+
+/*
+ * Text for Markdown: as written, except that a line right after a list
+ * item which is neither an item nor indented gets a blank line before it.
+ * In Markdown such a line is a lazy continuation of the item, so "- a\n
+ * See also" would show "See also" inside the last bullet (seen in the
+ * render preview); handlers write it as the paragraph after the list,
+ * as Slack shows it.  Fenced code is left alone.
+ */
+static void
+put_markdown_text(struct buf *b, const char *text)
+{
+	const char *line = text, *end;
+	int in_fence = 0, after_item = 0;
+
+	while (*line != '\0') {
+		end = strchr(line, '\n');
+		if (end == NULL)
+			end = line + strlen(line);
+		if (strncmp(line, "```", 3) == 0) {
+			in_fence = !in_fence;
+			after_item = 0;
+		} else if (!in_fence) {
+			if (after_item && end > line && !is_list_item(line) &&
+			    line[0] != ' ' && line[0] != '\t')
+				put(b, "\n", 1);
+			after_item = is_list_item(line);
+		}
+		put(b, line, (size_t)(end - line) + (*end == '\n'));
+		line = *end == '\n' ? end + 1 : end;
+	}
+}
+
+static int
+last_line_is_item(const struct buf *b)
+{
+	size_t i = b->len;
+
+	while (i > 0 && b->data[i - 1] == '\n')
+		i--;
+	while (i > 0 && b->data[i - 1] != '\n')
+		i--;
+	return b->len > 0 && is_list_item(b->data + i);
+}
+
+char *
+message_markdown_text(const struct message *m)
+{
+	struct buf b = BUF_INIT;
+
+	put_markdown_text(&b, buf_str(&m->text));
+	return b.data != NULL ? buf_detach(&b) : xstrdup("");
+}
+
 /*
  * Buttons are not rendered: Mattermost shows them as the post's actions,
  * which the adapter builds from m->buttons; drawing them in the text too
@@ -281,7 +347,13 @@ message_render_markdown(const struct message *m)
 	struct buf b = BUF_INIT;
 	size_t i;
 
-	put(&b, buf_str(&m->text), m->text.len);
+	put_markdown_text(&b, buf_str(&m->text));
+	/* The card's lines would join a list that ends the text. */
+	if ((m->card_title != NULL || m->nfields > 0) &&
+	    last_line_is_item(&b)) {
+		new_line(&b);
+		put(&b, "\n", 1);
+	}
 	if (m->card_title != NULL) {
 		new_line(&b);
 		if (m->card_link != NULL) {

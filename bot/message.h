@@ -50,7 +50,12 @@ void message_button(
 /* Plain-text rendering (console, logs, fallbacks): markup removed, links
  * shown as "label <url>", the card as indented "name: value" lines. */
 char *message_render_plain(const struct message *m);
-/* Mattermost Markdown: text as is; the card rendered as Markdown too. */
+/* Mattermost Markdown: the text (see message_markdown_text); the card
+ * rendered as Markdown too. */
 char *message_render_markdown(const struct message *m);
+/* The text alone as Markdown: as written, but a line that ends a list
+ * starts a paragraph of its own instead of joining the last item.  The
+ * caller frees it. */
+char *message_markdown_text(const struct message *m);
 
 #endif

@@ -183,6 +183,7 @@ test_text_comes_from_the_file(void **state)
 	    "**The experimenter's guide**\n"
 	    "- `/guide start` — Begin\n"
 	    "- `/guide rollout` — slowly\n"
+	    "\n"
 	    "New here? Start with `/guide start`.");
 
 	/* An edit shows on the next request, without a restart. */

@@ -105,6 +105,46 @@ test_markdown_card(void **state)
 	message_free(m);
 }
 
+/* A line after a list is its own paragraph in Markdown only after a
+ * blank line; without one, Mattermost shows it inside the last bullet
+ * (the help list's "Type /pm help ..." and every guide answer's closing
+ * line did, in bench/render-preview.sh). */
+static void
+test_markdown_line_after_list(void **state)
+{
+	struct message *m = message_new();
+	char *s;
+
+	message_printf(m, "**Commands**\n- `/pm` all\n- `/help` usage\n"
+			  "Type `/pm help <command>` for one.");
+	expect_markdown(m, "**Commands**\n- `/pm` all\n- `/help` usage\n\n"
+			   "Type `/pm help <command>` for one.");
+	s = message_markdown_text(m);
+	assert_string_equal(s, "**Commands**\n- `/pm` all\n- `/help` usage\n\n"
+			       "Type `/pm help <command>` for one.");
+	free(s);
+	message_free(m);
+
+	/* Numbered lists too; an indented line continues its item on
+	 * purpose, a blank line is kept as is, code fences are left alone. */
+	m = message_new();
+	message_printf(m, "1. one\n   more of one\n2. two\n\nafter\n```\n"
+			  "- in code\nnot moved\n```\n- last\ndone");
+	expect_markdown(m, "1. one\n   more of one\n2. two\n\nafter\n```\n"
+			   "- in code\nnot moved\n```\n- last\n\ndone");
+	message_free(m);
+
+	/* A card after a list does not join its last item either. */
+	m = message_new();
+	message_printf(m, "Open items:\n- sign-off");
+	message_field(m, "stage", "review", 1);
+	expect_markdown(m, "Open items:\n- sign-off\n\n**stage:** review");
+	s = message_markdown_text(m);
+	assert_string_equal(s, "Open items:\n- sign-off");
+	free(s);
+	message_free(m);
+}
+
 static void
 test_dup(void **state)
 {
@@ -143,6 +183,7 @@ main(void)
 	    cmocka_unit_test(test_plain_markup),
 	    cmocka_unit_test(test_plain_card),
 	    cmocka_unit_test(test_markdown_card),
+	    cmocka_unit_test(test_markdown_line_after_list),
 	    cmocka_unit_test(test_dup),
 	    cmocka_unit_test(test_empty),
 	};

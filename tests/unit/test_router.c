@@ -177,6 +177,7 @@ test_help_for_one_command(void **state)
 		    "also: `/guides`\n"
 		    "usage:\n"
 		    "- `/guide [start|rollout|experiment|holdback|shadow|office-hours]`\n"
+		    "\n"
 		    "examples:\n"
 		    "- `/guide start`\n"
 		    "- `/guide holdback`\n"
