@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/un.h>
 
 #include <openssl/evp.h>
@@ -54,6 +55,7 @@ struct pending {
 
 struct script {
 	char *lua;
+	const char *origin; /* the caller's text, for a pointer match */
 	char sha[41];
 };
 
@@ -938,8 +940,8 @@ store_reply_done(redisAsyncContext *ac, void *r, void *privdata)
 	if (p->cb != NULL)
 		p->cb(st, reply, NULL, p->priv);
 	else if (reply->type == REDIS_REPLY_ERROR)
-		log_warn("store: a command nobody waits for failed: %s",
-		    reply->str);
+		log_warn(
+		    "store: a command nobody waits for failed: %s", reply->str);
 	store_pending_free(p);
 }
 
@@ -977,6 +979,48 @@ store_cmd(struct store *st, store_cb *cb, void *priv, const char *fmt, ...)
 	return 0;
 }
 
+/* The script registered for this body (registering it the first time),
+ * or -1. */
+static int
+store_script_for(struct store *st, const char *lua)
+{
+	int i, id;
+
+	for (i = 0; i < st->nscripts; i++)
+		if (st->scripts[i].origin == lua)
+			return i;
+	for (i = 0; i < st->nscripts; i++)
+		if (strcmp(st->scripts[i].lua, lua) == 0)
+			return i;
+	id = store_script(st, lua);
+	if (id >= 0)
+		st->scripts[id].origin = lua;
+	return id;
+}
+
+/*
+ * Handlers may write "EVAL <body> <nkeys> ..." for readability; sending
+ * the body with every command costs bandwidth and a parse in Redis each
+ * time.  It goes out as EVALSHA instead, the body only when Redis has
+ * forgotten the script (store_eval's NOSCRIPT path).
+ */
+static int
+store_eval_body_as_sha(struct store *st, store_cb *cb, void *priv, int argc,
+    const char **argv, const size_t *lens)
+{
+	char *end;
+	long nkeys = strtol(argv[2], &end, 10);
+	int id;
+
+	if (*end != '\0' || nkeys < 0 || nkeys > argc - 3)
+		return -1;
+	id = store_script_for(st, argv[1]);
+	if (id < 0)
+		return -1;
+	return store_eval(st, id, cb, priv, (int)nkeys, argc - 3, argv + 3,
+	    lens ? lens + 3 : NULL);
+}
+
 int
 store_cmdargv(struct store *st, store_cb *cb, void *priv, int argc,
     const char **argv, const size_t *lens)
@@ -985,6 +1029,9 @@ store_cmdargv(struct store *st, store_cb *cb, void *priv, int argc,
 
 	if (!store_ready(st) || argc < 1)
 		return -1;
+	if (argc >= 3 && strcasecmp(argv[0], "EVAL") == 0 &&
+	    (lens == NULL || lens[1] == strlen(argv[1])))
+		return store_eval_body_as_sha(st, cb, priv, argc, argv, lens);
 	p = store_pending_new(st, cb, priv);
 	if (redisAsyncCommandArgv(
 		st->ac, store_reply_done, p, argc, argv, lens) != REDIS_OK) {
@@ -1015,6 +1062,7 @@ store_script(struct store *st, const char *lua)
 	    st->scripts, (size_t)(st->nscripts + 1) * sizeof(*st->scripts));
 	s = &st->scripts[st->nscripts];
 	s->lua = xstrdup(lua);
+	s->origin = NULL;
 	for (i = 0; i < mdlen; i++)
 		snprintf(s->sha + 2 * i, 3, "%02x", md[i]);
 	return st->nscripts++;
