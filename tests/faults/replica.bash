@@ -48,7 +48,7 @@ JSON
   # Reminders, acknowledged in their threads while posting still works.
   local rem=()
   for k in 1 2 3 4; do
-    rem+=("$(mention alice ask-experimenter "@pmbot remind me in 8 seconds rf-$k")")
+    rem+=("$(mention alice ask-experimenter "@pmbot remind me in 14 seconds rf-$k")")
     FAULTS_COMMANDS=$((FAULTS_COMMANDS + 1))
   done
   wait_answers 4 ask-experimenter 15
@@ -74,6 +74,8 @@ JSON
   done
 
   # Redis sleeps across the due time, so A's claim is in flight.
+  [ $((due - $(now_ms))) -ge 1600 ] ||
+    fail "the set-up took too long: the reminders fall due in $((due - $(now_ms))) ms"
   sleep_ms $((due - $(now_ms) - 1500))
   R debug sleep 3 >/dev/null &
   local sleeper=$!
