@@ -40,6 +40,9 @@ enum key_type {
 	KT_INT,     /* int, from an integer */
 	KT_STRLIST, /* struct strlist from an array of strings */
 	KT_CONV,    /* a string converted by conv() */
+	KT_STRMAP,  /* struct strmap from an object of strings whose member
+		     * names are free (checked by strmap_name_ok, those in
+		     * names refused); check() applies to the values */
 };
 
 #define KF_SECRET 0x1   /* environment only; masked in the log */
@@ -88,6 +91,10 @@ static int conv_duration(
 static const char *const rotation_names[] = {"twitter", "triage", NULL};
 static const char *const checklist_names[] = {
     "pre-launch", "post-launch", "post-experiment", NULL};
+/* Fields pmbot fills itself on a QA ticket: jira.fields may not set them
+ * a second way (Jira would take one and drop the other silently). */
+static const char *const jira_own_fields[] = {"project", "issuetype", "summary",
+    "description", "labels", "components", "assignee", NULL};
 
 #define C(f) offsetof(struct config, f)
 #define A(f) offsetof(struct area, f)
@@ -136,6 +143,11 @@ static const char *const checklist_names[] = {
 	{                                                                   \
 		.path = p, .type = KT_CONV, .off = o, .off2 = o2, .def = d, \
 		.flags = fl, .env = e, .conv = fn                           \
+	}
+#define KEY_STRMAP(p, o, refused, chk)                                    \
+	{                                                                 \
+		.path = p, .type = KT_STRMAP, .off = o, .names = refused, \
+		.check = chk                                              \
 	}
 #define KEY_ARRAY(p, o, n, size)                                  \
 	{                                                         \
@@ -198,6 +210,10 @@ static const struct config_key config_keys[] = {
 	NULL, config_check_text),
     KEY_LIST("jira.labels", C(jira_labels), 0, config_check_prefix),
     KEY_LIST("jira.components", C(jira_components), 0, config_check_text),
+    KEY_STR(
+	"jira.assignee", C(jira_assignee), NULL, 0, NULL, config_check_text),
+    KEY_STRMAP(
+	"jira.fields", C(jira_fields), jira_own_fields, config_check_text),
     KEY_STR("experimenter_url", C(experimenter_url), NULL, 0, NULL,
 	config_check_experimenter_url),
     KEY_STR("guide", C(guide_path), NULL, 0, NULL, config_check_text),
@@ -734,6 +750,77 @@ set_strlist(struct loader *ld, void *base, const struct config_key *k,
 	buf_free(&lb);
 }
 
+/* A Jira field id: "customfield_10010", "priority", "duedate". */
+static int
+strmap_name_ok(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return 0;
+	for (i = 1; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return i <= 64;
+}
+
+static void
+strmap_clear(struct strmap *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		free(m->names[i]);
+		free(m->values[i]);
+	}
+	free(m->names);
+	free(m->values);
+	memset(m, 0, sizeof(*m));
+}
+
+static void
+set_strmap(struct loader *ld, void *base, const struct config_key *k,
+    const cJSON *v, const char *dpath)
+{
+	struct buf why = BUF_INIT, lb = BUF_INIT;
+	struct strmap *m = field(base, k->off);
+	const cJSON *item;
+	size_t i;
+
+	strmap_clear(m);
+	cJSON_ArrayForEach (item, v) {
+		buf_reset(&why);
+		buf_reset(&lb);
+		buf_printf(&lb, "%s.%s", dpath, item->string);
+		if (!strmap_name_ok(item->string))
+			buf_puts(&why, "not a Jira field id (letters, digits "
+				       "and '_', such as customfield_10010)");
+		else if (k->names != NULL && map_allows(k, item->string))
+			buf_puts(&why, "pmbot sets this field itself");
+		else if (!cJSON_IsString(item) || item->valuestring[0] == '\0')
+			buf_puts(&why, "expected a non-empty string");
+		else if (k->check != NULL)
+			k->check(item->valuestring, &why);
+		for (i = 0; why.len == 0 && i < m->n; i++)
+			if (strcmp(m->names[i], item->string) == 0)
+				buf_puts(&why, "duplicate key");
+		if (why.len > 0) {
+			problem(ld, buf_str(&lb), "%s", buf_str(&why));
+			continue;
+		}
+		m->names = xrealloc(m->names, (m->n + 1) * sizeof(m->names[0]));
+		m->values =
+		    xrealloc(m->values, (m->n + 1) * sizeof(m->values[0]));
+		m->names[m->n] = xstrdup(item->string);
+		m->values[m->n] = xstrdup(item->valuestring);
+		m->n++;
+	}
+	buf_free(&why);
+	buf_free(&lb);
+}
+
 static void
 set_value(struct loader *ld, void *base, const struct config_key *k,
     const cJSON *v, const char *dpath)
@@ -762,6 +849,13 @@ set_value(struct loader *ld, void *base, const struct config_key *k,
 		    ld, v, base, k->path, dpath, k->type == KT_MAP ? k : NULL);
 		if (k->type == KT_OBJECT)
 			check_required(ld, v, k->path, dpath);
+		return;
+	case KT_STRMAP:
+		if (!cJSON_IsObject(v)) {
+			problem(ld, dpath, "expected an object");
+			return;
+		}
+		set_strmap(ld, base, k, v, dpath);
 		return;
 	case KT_ARRAY:
 	case KT_STRLIST:
@@ -1275,6 +1369,9 @@ free_by_table(void *base, const char *scope)
 			break;
 		case KT_STRLIST:
 			strlist_clear(field(base, k->off));
+			break;
+		case KT_STRMAP:
+			strmap_clear(field(base, k->off));
 			break;
 		case KT_ARRAY:
 		case KT_MAP:

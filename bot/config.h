@@ -18,6 +18,14 @@ struct strlist {
 	size_t n;
 };
 
+/* A JSON object of strings whose member names are not fixed (Jira field
+ * ids): names[i] maps to values[i], in the file's order. */
+struct strmap {
+	char **names;
+	char **values;
+	size_t n;
+};
+
 /* A reminder attached to a meeting: "offset" from the start (or from the
  * end when "after_end"), optionally pinned to a wall-clock time on the
  * resulting day ("at": "16:00"), with the text to post. */
@@ -120,7 +128,11 @@ struct config {
 	char *jira_issue_type;
 	struct strlist jira_labels;
 	struct strlist jira_components;
-	char *experimenter_url; /* pattern with {slug} */
+	/* Cloud: an accountId; Data Center: a user name (the one shape each
+	 * accepts, reference/jira.md §1.2), or NULL for the default. */
+	char *jira_assignee;
+	struct strmap jira_fields; /* extra fields: id -> string value */
+	char *experimenter_url;    /* pattern with {slug} */
 
 	/* channels */
 	char *ch_ask;

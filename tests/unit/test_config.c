@@ -550,6 +550,61 @@ read_source_file(const char *rel)
 	return buf_detach(&text);
 }
 
+/* jira.fields: what an operator writes lands in order; a name Jira
+ * would not know, a field pmbot sets itself, a non-string value and a
+ * duplicate are each a problem at their own path. */
+static void
+test_jira_fields_and_assignee(void **state)
+{
+	static const char good[] =
+	    "{\"jira\": {\"assignee\": \"5b10a2844c20165700ede21g\",\n"
+	    "  \"fields\": {\"customfield_10010\": \"Nimbus\",\n"
+	    "             \"duedate\": \"2026-12-01\"}}}";
+	static const char bad[] =
+	    "{\"jira\": {\"fields\": {\"custom field\": \"x\",\n"
+	    "  \"summary\": \"mine\", \"customfield_1\": 7,\n"
+	    "  \"customfield_2\": \"\", \"customfield_3\": \"a\",\n"
+	    "  \"customfield_3\": \"b\"}}}";
+	struct config cfg;
+	struct config_problems probs;
+
+	(void)state;
+	if (config_load_string(&cfg, good, &probs) != 0)
+		print_problems(&probs);
+	assert_int_equal(probs.n, 0);
+	assert_string_equal(cfg.jira_assignee, "5b10a2844c20165700ede21g");
+	assert_int_equal(cfg.jira_fields.n, 2);
+	assert_string_equal(cfg.jira_fields.names[0], "customfield_10010");
+	assert_string_equal(cfg.jira_fields.values[0], "Nimbus");
+	assert_string_equal(cfg.jira_fields.names[1], "duedate");
+	assert_string_equal(cfg.jira_fields.values[1], "2026-12-01");
+	config_free(&cfg);
+	config_problems_free(&probs);
+
+	assert_int_equal(config_load_string(&cfg, bad, &probs), -1);
+	expect_problem(&probs,
+	    "$.jira.fields.custom field: not a Jira field id (letters, "
+	    "digits and '_', such as customfield_10010)");
+	expect_problem(
+	    &probs, "$.jira.fields.summary: pmbot sets this field itself");
+	expect_problem(
+	    &probs, "$.jira.fields.customfield_1: expected a non-empty string");
+	expect_problem(
+	    &probs, "$.jira.fields.customfield_2: expected a non-empty string");
+	expect_problem(&probs, "$.jira.fields.customfield_3: duplicate key");
+	assert_int_equal(probs.n, 5);
+	assert_int_equal(cfg.jira_fields.n, 1);
+	config_free(&cfg);
+	config_problems_free(&probs);
+
+	assert_int_equal(config_load_string(
+			     &cfg, "{\"jira\": {\"fields\": [\"x\"]}}", &probs),
+	    -1);
+	expect_problem(&probs, "$.jira.fields: expected an object");
+	config_free(&cfg);
+	config_problems_free(&probs);
+}
+
 /* STYLE rule 11: the docs follow the key table, so a key added to the
  * table without a line in docs/configuration.md fails here. */
 static void
@@ -599,6 +654,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_token_in_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_jira_fields_and_assignee, setup, teardown),
 	    cmocka_unit_test(test_docs_list_every_key),
 	};
 
