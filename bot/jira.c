@@ -70,7 +70,21 @@ jira_new(uv_loop_t *loop, struct http_client *hc, const struct config *cfg)
 	j->loop = loop;
 	j->hc = hc;
 	j->cfg = cfg;
-	j->version = 2;
+	/*
+	 * Cloud speaks REST v3, Data Center v2, and which one this is comes
+	 * from the configuration as SPEC defines it: an account e-mail
+	 * (PMBOT_JIRA_USER) means Cloud's basic auth, none means a Data
+	 * Center personal access token.  Why not v2 everywhere: /rest/api/3
+	 * exists only on Cloud, where a description is an Atlassian
+	 * Document Format tree; a v2 wiki-markup string is converted by
+	 * Cloud on the way in, and v2's search is gone there (410).  Why
+	 * not ask serverInfo: the answer would come after the first /qa
+	 * could need it, and the credentials already say which Jira this
+	 * is.  On Cloud every call goes to v3 (the same operations), so the
+	 * whole conversation is the one Atlassian's OpenAPI document
+	 * describes and tests/integration/experiments_openapi.sh checks.
+	 */
+	j->version = jira_cloud(j) ? 3 : 2;
 	return j;
 }
 
@@ -117,10 +131,38 @@ jira_set_api_version(struct jira *j, int version)
 	j->version = version == 3 ? 3 : 2;
 }
 
+static int
+cfg_cloud(const struct config *cfg)
+{
+	return cfg->jira_user != NULL && *cfg->jira_user != '\0';
+}
+
 int
 jira_cloud(const struct jira *j)
 {
-	return j->cfg->jira_user != NULL && *j->cfg->jira_user != '\0';
+	return cfg_cloud(j->cfg);
+}
+
+int
+jira_api_version(const struct jira *j)
+{
+	return j->version;
+}
+
+uv_loop_t *
+jira_loop(const struct jira *j)
+{
+	return j->loop;
+}
+
+/* "/rest/api/3" or "/rest/api/2" followed by rest; caller frees. */
+static char *
+api_path(const struct jira *j, const char *rest)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "/rest/api/%d%s", j->version, rest);
+	return buf_detach(&b);
 }
 
 /* --- pure helpers ---------------------------------------------------------
@@ -513,12 +555,15 @@ qa_description(const struct jira_issue *in, int wiki)
 }
 
 /*
- * The create body (reference §1.2).  No assignee and no reporter: Cloud
- * takes only accountIds and Data Center only user names, and a chat name
- * is neither for certain, so the project's default assignee applies and
- * the owner is named in the description.  The slug label is what /qa
- * searches by; the issue property records the slug for humans and for a
- * later migration (it is not searchable without an app, §4.3).
+ * The create body (reference §1.2).  The assignee is jira.assignee when
+ * configured, in the one shape the deployment accepts (Cloud an
+ * accountId, Data Center a user name; never both), else left to the
+ * project's default: a chat name is neither for certain, so the owner is
+ * named in the description instead.  No reporter: it is pmbot's account.
+ * jira.fields adds fields as strings (the config refuses the ones set
+ * here).  The slug label is what /qa searches by; the issue property
+ * records the slug for humans and for a later migration (it is not
+ * searchable without an app, §4.3).
  */
 char *
 jira_create_body(
@@ -561,6 +606,16 @@ jira_create_body(
 			cJSON_AddItemToArray(arr, o);
 		}
 	}
+	if (cfg->jira_assignee != NULL && *cfg->jira_assignee != '\0') {
+		o = cJSON_AddObjectToObject(f, "assignee");
+		cJSON_AddStringToObject(o,
+		    cfg_cloud(cfg) ? "accountId" : "name", cfg->jira_assignee);
+	}
+	for (i = 0; i < cfg->jira_fields.n; i++)
+		if (cJSON_GetObjectItemCaseSensitive(
+			f, cfg->jira_fields.names[i]) == NULL)
+			cJSON_AddStringToObject(f, cfg->jira_fields.names[i],
+			    cfg->jira_fields.values[i]);
 	arr = cJSON_AddArrayToObject(root, "properties");
 	prop = cJSON_CreateObject();
 	cJSON_AddStringToObject(prop, "key", "pmbot.experiment");
@@ -1008,6 +1063,7 @@ serverinfo_done(const struct jira_result *res, void *priv)
 {
 	struct jira *j = priv;
 	struct buf b = BUF_INIT;
+	char *path;
 
 	if (!res->ok) {
 		buf_printf(&b,
@@ -1017,8 +1073,9 @@ serverinfo_done(const struct jira_result *res, void *priv)
 		buf_free(&b);
 		return;
 	}
-	call_start(j, J_MYSELF, "GET", "/rest/api/2/myself", NULL, 1, 1,
-	    myself_done, j);
+	path = api_path(j, "/myself");
+	call_start(j, J_MYSELF, "GET", path, NULL, 1, 1, myself_done, j);
+	free(path);
 }
 
 void
@@ -1026,6 +1083,7 @@ jira_check(struct jira *j, jira_cb *cb, void *priv)
 {
 	struct jwaiter *w;
 	struct jira_result res;
+	char *path;
 
 	if (j->check == CHECK_DONE &&
 	    (j->check_ok || (long long)uv_now(j->loop) - j->checked_at <
@@ -1046,8 +1104,10 @@ jira_check(struct jira *j, jira_cb *cb, void *priv)
 	j->check = CHECK_RUNNING;
 	/* serverInfo needs no credentials: it tells "Jira is not there"
 	 * apart from "Jira refuses us", which myself then tests. */
-	call_start(j, J_SERVERINFO, "GET", "/rest/api/2/serverInfo", NULL, 1, 0,
-	    serverinfo_done, j);
+	path = api_path(j, "/serverInfo");
+	call_start(
+	    j, J_SERVERINFO, "GET", path, NULL, 1, 0, serverinfo_done, j);
+	free(path);
 }
 
 void
@@ -1070,13 +1130,14 @@ jira_create_issue(
     struct jira *j, const struct jira_issue *in, jira_cb *cb, void *priv)
 {
 	char *body = jira_create_body(j->cfg, in, j->version);
+	char *path = api_path(j, "/issue");
 
 	/* Not idempotent: after a timeout the issue may exist.  The HTTP
 	 * client still retries 429 and 503, which Jira sends before it acts;
 	 * the caller searches by label before any other retry. */
-	call_start(j, J_CREATE, "POST",
-	    j->version == 3 ? "/rest/api/3/issue" : "/rest/api/2/issue", body,
-	    0, 1, cb, priv);
+
+	call_start(j, J_CREATE, "POST", path, body, 0, 1, cb, priv);
+	free(path);
 	free(body);
 }
 
@@ -1099,8 +1160,9 @@ jira_get_issue(struct jira *j, const char *key, jira_cb *cb, void *priv)
 		cb(&res, priv);
 		return;
 	}
-	buf_printf(
-	    &path, "/rest/api/2/issue/%s?fields=status,summary,assignee", key);
+	buf_printf(&path,
+	    "/rest/api/%d/issue/%s?fields=status,summary,assignee", j->version,
+	    key);
 	call_start(j, J_GET, "GET", path.data, NULL, 1, 1, cb, priv);
 	buf_free(&path);
 }
@@ -1112,7 +1174,7 @@ jira_link_brief(struct jira *j, const char *key, const struct jira_issue *in,
 	struct buf path = BUF_INIT;
 	char *body = jira_remotelink_body(in);
 
-	buf_printf(&path, "/rest/api/2/issue/%s/remotelink", key);
+	buf_printf(&path, "/rest/api/%d/issue/%s/remotelink", j->version, key);
 	/* The globalId makes this an upsert: repeating it is harmless. */
 	call_start(j, J_LINK, "POST", path.data, body, 1, 1, cb, priv);
 	buf_free(&path);

@@ -6,12 +6,12 @@
  * callback that runs once, from the loop, with a struct jira_result.
  *
  * Cloud or Data Center follows SPEC's variables: a configured jira.user
- * means Jira Cloud (basic auth with e-mail and API token, search on
+ * means Jira Cloud (basic auth with e-mail and API token, REST v3: issues
+ * created with an Atlassian Document Format description, search on
  * /rest/api/3/search/jql); no user means Data Center (the token is a
- * personal access token sent as Bearer, search on /rest/api/2/search).
- * Issues are created through REST v2 (a wiki-markup description) unless
- * jira_set_api_version() asks for v3, whose description is an Atlassian
- * Document Format tree (../shared/reference/jira.md §1).
+ * personal access token sent as Bearer, REST v2: a wiki-markup
+ * description, search on /rest/api/2/search).  See jira_new() for why,
+ * and ../shared/reference/jira.md §1.
  *
  * The pure builders (JQL quoting, ADF, request bodies, error wording) are
  * exported for the tests and the fuzzer.
@@ -67,9 +67,13 @@ void jira_free(struct jira *j);
 /* The bot's client, created on first use from the opaque request->bot;
  * NULL when Jira is not configured (the caller names PMBOT_JIRA_URL). */
 struct jira *jira_for_bot(void *bot);
-/* 2 (default) or 3: the REST version issues are created with. */
+/* 2 or 3: the REST version used (default: 3 on Cloud, 2 on Data
+ * Center); an override for tests. */
 void jira_set_api_version(struct jira *j, int version);
+int jira_api_version(const struct jira *j);
 int jira_cloud(const struct jira *j);
+/* The loop the client runs on (for a handler's own timers). */
+uv_loop_t *jira_loop(const struct jira *j);
 
 /* serverInfo, then myself.  Runs once; later calls get the remembered
  * outcome (a failure is checked again after LIMIT_JIRA_RECHECK_MS). */
@@ -98,7 +102,9 @@ char *jira_label_jql(const char *project, const char *label);
 /* An ADF document from text with [label](url) links; blank lines split
  * paragraphs.  The caller deletes it with cJSON_Delete. */
 struct cJSON *jira_adf_from_text(const char *text);
-/* The create body for REST v2 (wiki markup) or v3 (ADF); caller frees. */
+/* The create body for REST v2 (wiki markup) or v3 (ADF), with
+ * jira.assignee shaped for Cloud or Data Center by cfg's jira.user and
+ * the jira.fields; caller frees. */
 char *jira_create_body(
     const struct config *cfg, const struct jira_issue *in, int version);
 /* The search body for Cloud (/search/jql) or Data Center (/search). */

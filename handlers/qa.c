@@ -14,6 +14,12 @@
  *     there (filed by hand, or by a replica that died after creating);
  *  5. only then creates, and stores the key before giving up the claim.
  *
+ * Jira can be slow to answer: a 429 or 503 is retried after its
+ * Retry-After, a create that got no answer is searched for before it is
+ * tried again.  When /qa is still at it after LIMIT_JIRA_SLOW_MS the
+ * caller is told so privately, and the ticket is posted when it is filed
+ * (a chat's slash command would otherwise show nothing, or time out).
+ *
  * Keys (after the prefix; docs/redis-keys.md):
  *   brief:<slug>    hash fields qa_key, qa_url, qa_at (see brief.c)
  *   qa-lock:<slug>  string: the claim's random token, PX LIMIT_QA_LOCK_MS
@@ -29,8 +35,17 @@
 #include "limits.h"
 #include "log.h"
 
+/* The "Jira is slow" timer.  It lives apart from struct qa because a
+ * libuv handle is freed only after its close callback, which may come
+ * after the request is gone. */
+struct qa_slow {
+	uv_timer_t timer;
+	struct request *req; /* NULL once the request has finished */
+};
+
 struct qa {
 	struct jira *j;
+	struct qa_slow *slow; /* running while /qa waits on Jira */
 	char *slug;
 	char *title;
 	char *owner;
@@ -44,8 +59,62 @@ struct qa {
 };
 
 static void
+slow_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void
+on_slow(uv_timer_t *t)
+{
+	struct qa_slow *s = t->data;
+	struct qa *q;
+
+	if (s->req == NULL)
+		return;
+	q = s->req->hdata;
+	log_info("qa: Jira has not finished %s after %d ms; the caller is "
+		 "told the ticket follows",
+	    q->slug, LIMIT_JIRA_SLOW_MS);
+	reply_private(s->req,
+	    "Jira is slow; I will post the ticket here when it is filed.");
+}
+
+/* Starts the slow-Jira timer; without it /qa only loses the notice. */
+static void
+slow_start(struct request *req, struct qa *q)
+{
+	struct qa_slow *s = xcalloc(1, sizeof(*s));
+
+	if (uv_timer_init(jira_loop(q->j), &s->timer) != 0) {
+		free(s);
+		return;
+	}
+	s->req = req;
+	s->timer.data = s;
+	if (uv_timer_start(&s->timer, on_slow, LIMIT_JIRA_SLOW_MS, 0) != 0) {
+		uv_close((uv_handle_t *)&s->timer, slow_closed);
+		return;
+	}
+	q->slow = s;
+}
+
+static void
+slow_stop(struct qa *q)
+{
+	if (q->slow == NULL)
+		return;
+	q->slow->req = NULL;
+	uv_timer_stop(&q->slow->timer);
+	if (!uv_is_closing((uv_handle_t *)&q->slow->timer))
+		uv_close((uv_handle_t *)&q->slow->timer, slow_closed);
+	q->slow = NULL;
+}
+
+static void
 qa_free(struct qa *q)
 {
+	slow_stop(q);
 	free(q->slug);
 	free(q->title);
 	free(q->owner);
@@ -350,6 +419,7 @@ reread_done(struct store *st, redisReply *r, const char *err, void *priv)
 			: "");
 		return;
 	}
+	slow_start(req, q);
 	jira_check(q->j, checked, req);
 }
 

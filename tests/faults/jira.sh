@@ -49,7 +49,7 @@ for s in "${slugs[@]}"; do
   expect "Registered brief $s "
 done
 
-create='"path":"/rest/api/2/issue","method":"POST"'
+create='"path":"/rest/api/3/issue","method":"POST"'
 ctl fail "{\"mode\":\"hang\",\"count\":1,$create}"
 injected "Jira create: hangs past the client's timeout"
 ctl fail "{\"status\":503,\"retry_after\":1,\"count\":2,$create}"

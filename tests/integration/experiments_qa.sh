@@ -5,7 +5,12 @@
 # replicas -> one ticket; 503 then success -> one ticket; a create whose
 # answer is lost -> found by label, not filed twice; a ticket that exists
 # only in Jira is adopted; a required-field 400 is explained; bad input
-# changes nothing; and all of it survives a restart.
+# changes nothing; and all of it survives a restart.  Jira Cloud (this
+# flavour, PMBOT_JIRA_USER set) is spoken to through REST v3 with an ADF
+# description, the configured assignee as an accountId and jira.fields;
+# a Data Center (no user) through v2 with wiki markup and a user name.
+# A Jira that hangs or answers 503 for longer than LIMIT_JIRA_SLOW_MS
+# gets the caller a "Jira is slow" notice, then the ticket.
 . "$(dirname "$0")/lib.bash"
 src=${PMBOT_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 fakes=$src/tests/fakes
@@ -51,7 +56,9 @@ cat >"$T/cfg.json" <<'EOF'
 {
   "timezone": "UTC",
   "limits": { "commands_per_minute": 1000 },
-  "jira": { "project": "QA", "labels": ["nimbus", "qa-request"] },
+  "jira": { "project": "QA", "labels": ["nimbus", "qa-request"],
+            "assignee": "5b10a2844c20165700ede21g",
+            "fields": { "customfield_10042": "nimbus-qa" } },
   "experimenter_url": "https://experimenter.example.com/nimbus/{slug}/summary"
 }
 EOF
@@ -70,10 +77,14 @@ expect_new 'Filed QA ticket QA-1 .* for checkout-v2\. Ticked checklist item 3 \(
 [ "$(count_label checkout-v2)" = 1 ] || fail "not exactly one ticket for checkout-v2"
 [ "$(issue_js checkout-v2 'i.summary')" = 'QA: checkout-v2 (Checkout v2)' ] || fail "summary: $(issue_js checkout-v2 'i.summary')"
 [ "$(issue_js checkout-v2 'i.issuetype + "|" + i.project + "|" + i.labels.join(",") + "|" + i.api + "|" + i.auth')" = \
-  'Nimbus/Remote delivery|QA|nimbus,qa-request,checkout-v2|2|basic' ] || fail "fields: $(issue_js checkout-v2 'JSON.stringify(i)')"
-issue_js checkout-v2 'i.description' | grep -q 'https://docs.example.com/b/checkout-v2' || fail "no brief link in the description"
-issue_js checkout-v2 'i.description' | grep -q 'https://experimenter.example.com/nimbus/checkout-v2/summary' || fail "no Experimenter link"
-issue_js checkout-v2 'i.description' | grep -q '@alice' || fail "no owner in the description"
+  'Nimbus/Remote delivery|QA|nimbus,qa-request,checkout-v2|3|basic' ] || fail "fields: $(issue_js checkout-v2 'JSON.stringify(i)')"
+# v3: the description is an ADF document whose links are link marks.
+[ "$(issue_js checkout-v2 'i.description.type + "|" + i.description.version')" = 'doc|1' ] || fail "description is not ADF: $(issue_js checkout-v2 'JSON.stringify(i.description)')"
+issue_js checkout-v2 'JSON.stringify(i.description)' | grep -q '"marks":\[{"type":"link","attrs":{"href":"https://docs.example.com/b/checkout-v2"}}\]' || fail "no brief link in the description"
+issue_js checkout-v2 'JSON.stringify(i.description)' | grep -q '"href":"https://experimenter.example.com/nimbus/checkout-v2/summary"' || fail "no Experimenter link"
+issue_js checkout-v2 'JSON.stringify(i.description)' | grep -q '@alice' || fail "no owner in the description"
+[ "$(issue_js checkout-v2 'i.assignee.accountId + "|" + i.fields.customfield_10042')" = '5b10a2844c20165700ede21g|nimbus-qa' ] || fail "assignee or jira.fields: $(issue_js checkout-v2 'JSON.stringify(i)')"
+grep -q 'Jira is slow' "$T/out" && fail "a quick /qa was told Jira is slow"
 [ "$(issue_js checkout-v2 'i.remotelinks.length + "|" + i.remotelinks[0].globalId + "|" + i.remotelinks[0].object.url')" = \
   '1|pmbot-brief:checkout-v2|https://docs.example.com/b/checkout-v2' ] || fail "remote link: $(issue_js checkout-v2 'JSON.stringify(i.remotelinks)')"
 [ "$(rcli hget pmbot:brief:checkout-v2 qa_key)" = QA-1 ] || fail "qa_key not stored on the brief"
@@ -95,7 +106,7 @@ echo "ok: /qa status reads the status and assignee from Jira"
 say '/brief add burst-1 https://docs.example.com/b/burst-1'
 expect 'Registered brief burst-1'
 # The first create waits a second behind a 503 so the others overlap it.
-ctl fail '{"status":503,"retry_after":1,"path":"/rest/api/2/issue","method":"POST"}'
+ctl fail '{"status":503,"retry_after":1,"path":"/rest/api/3/issue","method":"POST"}'
 rm -f "$T/in2"; mkfifo "$T/in2"
 "$PMBOT" console --user bob <"$T/in2" >"$T/out2" 2>"$T/err2" &
 BOT2_PID=$!
@@ -118,7 +129,7 @@ echo "ok: ten concurrent /qa on two replicas file one ticket"
 # --- 503 then success -> one ticket ------------------------------------------
 say '/brief add retry-1 https://docs.example.com/b/retry-1'
 expect 'Registered brief retry-1'
-ctl fail '{"status":503,"retry_after":1,"count":2,"path":"/rest/api/2/issue","method":"POST"}'
+ctl fail '{"status":503,"retry_after":1,"count":2,"path":"/rest/api/3/issue","method":"POST"}'
 mark
 say '/qa retry-1'
 expect_new 'Filed QA ticket QA-[0-9]+ .* for retry-1' 15
@@ -128,12 +139,35 @@ echo "ok: 503 with Retry-After, then success: one ticket"
 # --- the create's answer is lost -> searched, adopted, not filed twice ------
 say '/brief add lost-1 https://docs.example.com/b/lost-1'
 expect 'Registered brief lost-1'
-ctl fail '{"mode":"lost","path":"/rest/api/2/issue","method":"POST"}'
+ctl fail '{"mode":"lost","path":"/rest/api/3/issue","method":"POST"}'
 mark
 say '/qa lost-1'
 expect_new 'lost-1 now links QA ticket QA-[0-9]+ .* found in Jira' 20
 [ "$(count_label lost-1)" = 1 ] || fail "a lost answer led to $(count_label lost-1) tickets"
 echo "ok: a create whose answer is lost is found by label, not repeated"
+
+# --- a slow Jira: the caller is told, then gets the ticket ------------------
+# A create that hangs until the HTTP client gives up (10 s), then is
+# searched for and filed; and a 503 whose Retry-After keeps /qa waiting.
+say '/brief add slow-hang https://docs.example.com/b/slow-hang'
+expect 'Registered brief slow-hang'
+ctl fail '{"mode":"hang","path":"/rest/api/3/issue","method":"POST"}'
+mark
+say '/qa slow-hang'
+expect_new 'Jira is slow; I will post the ticket here when it is filed\.' 5
+tail -n +"$((MARK + 1))" "$T/out" | grep -q 'Filed QA ticket' && fail "the ticket was announced before Jira answered"
+expect_new 'Filed QA ticket QA-[0-9]+ .* for slow-hang' 30
+[ "$(tail -n +"$((MARK + 1))" "$T/out" | grep -c 'Jira is slow')" = 1 ] || fail "the slow notice was not given exactly once"
+[ "$(count_label slow-hang)" = 1 ] || fail "a hung create led to $(count_label slow-hang) tickets"
+say '/brief add slow-503 https://docs.example.com/b/slow-503'
+expect 'Registered brief slow-503'
+ctl fail '{"status":503,"retry_after":2,"count":2,"path":"/rest/api/3/issue","method":"POST"}'
+mark
+say '/qa slow-503'
+expect_new 'Jira is slow; I will post the ticket here when it is filed\.' 5
+expect_new 'Filed QA ticket QA-[0-9]+ .* for slow-503' 20
+[ "$(count_label slow-503)" = 1 ] || fail "503s led to $(count_label slow-503) tickets"
+echo "ok: a slow Jira gets the caller a notice, then the ticket"
 
 # --- a ticket only Jira knows is adopted ------------------------------------
 key=$(curl -sf -X POST -H 'Content-Type: application/json' \
@@ -212,3 +246,21 @@ grep -q wrong-token "$T/err" && fail "the token reached the log"
 stop_bot || fail "exit status $?"
 [ "$(count_label creds-1)" = 0 ] || fail "a ticket was filed with bad credentials"
 echo "ok: rejected credentials are explained, without the token"
+
+# --- Data Center: REST v2, wiki markup, a Bearer token, a user name ----------
+ctl config '{"flavor":"server"}'
+sed -i 's/"assignee": "5b10a2844c20165700ede21g"/"assignee": "jsmith"/' "$T/cfg.json"
+PMBOT_JIRA_USER= PMBOT_JIRA_TOKEN=jira-pat start_bot
+say '/brief add dc-1 https://docs.example.com/b/dc-1'
+expect 'Registered brief dc-1'
+mark
+say '/qa dc-1'
+expect_new 'Filed QA ticket QA-[0-9]+ .* for dc-1'
+[ "$(issue_js dc-1 'i.api + "|" + i.auth + "|" + i.assignee.name + "|" + typeof i.description')" = '2|bearer|jsmith|string' ] ||
+  fail "Data Center create: $(issue_js dc-1 'JSON.stringify(i)')"
+issue_js dc-1 'i.description' | grep -qF '[experiment brief|https://docs.example.com/b/dc-1]' || fail "no wiki-markup brief link: $(issue_js dc-1 'i.description')"
+mark
+say '/qa status dc-1'
+expect_new 'QA ticket of dc-1: .* is To Do'
+stop_bot || fail "exit status $?"
+echo "ok: a Data Center Jira gets REST v2 with wiki markup and a user name"

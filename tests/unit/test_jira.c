@@ -351,6 +351,52 @@ test_create_body_v3_has_adf(void **state)
 	free(body);
 }
 
+/* jira.assignee goes out in the one shape each Jira accepts (Cloud an
+ * accountId, Data Center a name, never both) and jira.fields as strings
+ * beside what pmbot fills. */
+static void
+test_create_body_assignee_and_fields(void **state)
+{
+	static char *names[] = {"customfield_10042", "duedate"};
+	static char *values[] = {"exp-checkout-cta-color", "2026-12-01"};
+	struct config cfg;
+	char *body;
+	cJSON *root, *f;
+
+	(void)state;
+	config_init(&cfg);
+	cfg.jira_user = "pmbot@example.com";
+	cfg.jira_assignee = "5b10a2844c20165700ede21g";
+	cfg.jira_fields.names = names;
+	cfg.jira_fields.values = values;
+	cfg.jira_fields.n = 2;
+	body = jira_create_body(&cfg, &issue, 3);
+	root = cJSON_Parse(body);
+	f = cJSON_GetObjectItem(root, "fields");
+	assert_string_equal(
+	    str_at(f, "assignee", "accountId"), "5b10a2844c20165700ede21g");
+	assert_null(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(f, "assignee"), "name"));
+	assert_string_equal(
+	    str_at(f, "customfield_10042", NULL), "exp-checkout-cta-color");
+	assert_string_equal(str_at(f, "duedate", NULL), "2026-12-01");
+	assert_true(adf_valid(cJSON_GetObjectItem(f, "description")));
+	cJSON_Delete(root);
+	free(body);
+
+	cfg.jira_user = NULL;
+	cfg.jira_assignee = "jsmith";
+	body = jira_create_body(&cfg, &issue, 2);
+	root = cJSON_Parse(body);
+	f = cJSON_GetObjectItem(root, "fields");
+	assert_string_equal(str_at(f, "assignee", "name"), "jsmith");
+	assert_null(cJSON_GetObjectItem(
+	    cJSON_GetObjectItem(f, "assignee"), "accountId"));
+	assert_string_equal(str_at(f, "duedate", NULL), "2026-12-01");
+	cJSON_Delete(root);
+	free(body);
+}
+
 static void
 test_summary_is_cut_to_jira_limit(void **state)
 {
@@ -483,6 +529,7 @@ main(void)
 	    cmocka_unit_test(test_adf_link_is_a_mark),
 	    cmocka_unit_test(test_create_body_v2),
 	    cmocka_unit_test(test_create_body_v3_has_adf),
+	    cmocka_unit_test(test_create_body_assignee_and_fields),
 	    cmocka_unit_test(test_summary_is_cut_to_jira_limit),
 	    cmocka_unit_test(test_search_bodies),
 	    cmocka_unit_test(test_remotelink_is_stable),
