@@ -71,7 +71,7 @@ struct mm {
 	char addr[64];
 	struct buf rx;
 	int rx_too_big;
-	int skipped; /* messages dropped unread since the last event */
+	int skipped;        /* messages dropped unread since the last event */
 	char *conn_id;      /* from the last hello */
 	long long expected; /* seq of the next event */
 	int hello;          /* hello seen on this socket */

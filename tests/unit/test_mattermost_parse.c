@@ -216,7 +216,8 @@ reply_bodies_are_threaded_and_split(void **state)
 	/* Longer than the server takes: several posts, none over it. */
 	m = message_new();
 	for (k = 0; k < 3000; k++)
-		message_printf(m, "%sline %d of a long answer", k ? "\n" : "", k);
+		message_printf(
+		    m, "%sline %d of a long answer", k ? "\n" : "", k);
 	n = mm_render_posts(m, "chan1", NULL, "u", "key", &bodies);
 	assert_true(n >= 4);
 	for (i = 0; i < n; i++) {
