@@ -174,4 +174,65 @@ dbsize(void)
 	return n;
 }
 
+/* After the configuration is filled in: the store on the private Redis,
+ * the DM-capturing adapter.  0, or -1 when Redis cannot be reached. */
+static int
+fixture_connect(void)
+{
+	char err[128], url[200];
+
+	bot.rates = rate_table_new(1000);
+	snprintf(url, sizeof url, "unix://%s", rf.sock);
+	bot.store = store_new(&bot.loop, url, "t:", err, sizeof err);
+	if (bot.store == NULL)
+		return -1;
+	store_start(bot.store);
+	if (!spin_until(connected))
+		return -1;
+	dm_adapter.ops = &dm_ops;
+	dm_adapter.bot = &bot;
+	bot.adapters[0] = &dm_adapter;
+	bot.nadapters = 1;
+	return 0;
+}
+
+static int fixture_stopped;
+
+static void
+fixture_store_stopped(void *priv)
+{
+	(void)priv;
+	fixture_stopped = 1;
+}
+
+static int
+fixture_is_stopped(void)
+{
+	return fixture_stopped;
+}
+
+static int
+fixture_teardown(void)
+{
+	capture_reset();
+	store_stop(bot.store, fixture_store_stopped, NULL);
+	spin_until(fixture_is_stopped);
+	store_free(bot.store);
+	rate_table_free(bot.rates);
+	uv_run(&bot.loop, UV_RUN_NOWAIT);
+	uv_loop_close(&bot.loop);
+	redis_fixture_cleanup(&rf);
+	return 0;
+}
+
+static int
+fixture_flush(void)
+{
+	redisReply *r = redis_fixture_command(&rf, "FLUSHALL");
+
+	if (r != NULL)
+		freeReplyObject(r);
+	return r == NULL ? -1 : 0;
+}
+
 #endif

@@ -37,8 +37,6 @@ static struct rotation_conf rotations[2];
 static int
 group_setup(void **state)
 {
-	char err[128], url[200];
-
 	(void)state;
 	if (redis_fixture_start(&rf) != 0)
 		return -1;
@@ -77,60 +75,21 @@ group_setup(void **state)
 	rotations[1].members.n = 1;
 	bot.cfg.rotations = rotations;
 	bot.cfg.nrotations = 2;
-	bot.rates = rate_table_new(1000);
-	snprintf(url, sizeof url, "unix://%s", rf.sock);
-	bot.store = store_new(&bot.loop, url, "t:", err, sizeof err);
-	if (bot.store == NULL)
-		return -1;
-	store_start(bot.store);
-	if (!spin_until(connected))
-		return -1;
-	dm_adapter.ops = &dm_ops;
-	dm_adapter.bot = &bot;
-	bot.adapters[0] = &dm_adapter;
-	bot.nadapters = 1;
-	return 0;
-}
-
-static int stopped;
-
-static void
-store_stopped(void *priv)
-{
-	(void)priv;
-	stopped = 1;
-}
-
-static int
-is_stopped(void)
-{
-	return stopped;
+	return fixture_connect();
 }
 
 static int
 group_teardown(void **state)
 {
 	(void)state;
-	capture_reset();
-	store_stop(bot.store, store_stopped, NULL);
-	spin_until(is_stopped);
-	store_free(bot.store);
-	rate_table_free(bot.rates);
-	uv_run(&bot.loop, UV_RUN_NOWAIT);
-	uv_loop_close(&bot.loop);
-	redis_fixture_cleanup(&rf);
-	return 0;
+	return fixture_teardown();
 }
 
 static int
 flush(void **state)
 {
-	redisReply *r = redis_fixture_command(&rf, "FLUSHALL");
-
 	(void)state;
-	if (r != NULL)
-		freeReplyObject(r);
-	return r == NULL ? -1 : 0;
+	return fixture_flush();
 }
 
 /* --- tests --------------------------------------------------------------- */
