@@ -197,7 +197,8 @@ store_parse_num(const char *s, size_t n, long min, long max, long *out)
 }
 
 static int
-store_parse_unix(struct store *st, const char *rest, char *err, size_t errlen)
+store_parse_unix(
+    struct store_url *u, const char *rest, char *err, size_t errlen)
 {
 	const char *q = strchr(rest, '?');
 	size_t n = q ? (size_t)(q - rest) : strlen(rest);
@@ -217,15 +218,15 @@ store_parse_unix(struct store *st, const char *rest, char *err, size_t errlen)
 			q + 4, strlen(q + 4), 0, STORE_MAX_DB, &v) != 0)
 			return store_url_error(err, errlen,
 			    "unix socket URL accepts only \"?db=N\" with N a database number");
-		st->db = (int)v;
+		u->db = (int)v;
 	}
-	st->path = xstrndup(rest, n);
+	u->path = xstrndup(rest, n);
 	return 0;
 }
 
 static int
 store_parse_userinfo(
-    struct store *st, const char *s, size_t n, char *err, size_t errlen)
+    struct store_url *u, const char *s, size_t n, char *err, size_t errlen)
 {
 	const char *colon = memchr(s, ':', n);
 
@@ -235,14 +236,14 @@ store_parse_userinfo(
 	if ((size_t)(colon - s) + 1 == n)
 		return store_url_error(err, errlen, "the password is empty");
 	if (colon > s)
-		st->user = store_url_decode(s, (size_t)(colon - s));
-	st->password = store_url_decode(colon + 1, n - (size_t)(colon - s) - 1);
+		u->user = store_url_decode(s, (size_t)(colon - s));
+	u->password = store_url_decode(colon + 1, n - (size_t)(colon - s) - 1);
 	return 0;
 }
 
 static int
 store_parse_host(
-    struct store *st, const char *s, size_t n, char *err, size_t errlen)
+    struct store_url *u, const char *s, size_t n, char *err, size_t errlen)
 {
 	char addr[sizeof(struct in6_addr)];
 	char *host;
@@ -264,12 +265,12 @@ store_parse_host(
 		free(host);
 		return -1;
 	}
-	st->host = host;
+	u->host = host;
 	return 0;
 }
 
 static int
-store_parse_tcp(struct store *st, const char *rest, char *err, size_t errlen)
+store_parse_tcp(struct store_url *u, const char *rest, char *err, size_t errlen)
 {
 	const char *at = strrchr(rest, '@');
 	const char *p, *hend, *slash;
@@ -277,7 +278,7 @@ store_parse_tcp(struct store *st, const char *rest, char *err, size_t errlen)
 
 	if (at != NULL) {
 		if (store_parse_userinfo(
-			st, rest, (size_t)(at - rest), err, errlen) != 0)
+			u, rest, (size_t)(at - rest), err, errlen) != 0)
 			return -1;
 		rest = at + 1;
 	}
@@ -286,18 +287,18 @@ store_parse_tcp(struct store *st, const char *rest, char *err, size_t errlen)
 		if (hend == NULL)
 			return store_url_error(err, errlen,
 			    "the IPv6 address lacks its closing ']'");
-		if (store_parse_host(st, rest + 1, (size_t)(hend - rest - 1),
+		if (store_parse_host(u, rest + 1, (size_t)(hend - rest - 1),
 			err, errlen) != 0)
 			return -1;
 		p = hend + 1;
 	} else {
 		hend = rest + strcspn(rest, ":/");
 		if (store_parse_host(
-			st, rest, (size_t)(hend - rest), err, errlen) != 0)
+			u, rest, (size_t)(hend - rest), err, errlen) != 0)
 			return -1;
 		p = hend;
 	}
-	st->port = STORE_DEFAULT_PORT;
+	u->port = STORE_DEFAULT_PORT;
 	slash = strchr(p, '/');
 	if (p[0] == ':') {
 		size_t n = slash ? (size_t)(slash - p - 1) : strlen(p + 1);
@@ -305,7 +306,7 @@ store_parse_tcp(struct store *st, const char *rest, char *err, size_t errlen)
 		if (store_parse_num(p + 1, n, 1, 65535, &v) != 0)
 			return store_url_error(err, errlen,
 			    "the port must be a number from 1 to 65535");
-		st->port = (int)v;
+		u->port = (int)v;
 	} else if (p[0] != '\0' && p[0] != '/')
 		return store_url_error(
 		    err, errlen, "unexpected text after the host");
@@ -314,48 +315,63 @@ store_parse_tcp(struct store *st, const char *rest, char *err, size_t errlen)
 			slash + 1, strlen(slash + 1), 0, STORE_MAX_DB, &v) != 0)
 			return store_url_error(err, errlen,
 			    "the database after '/' must be a number");
-		st->db = (int)v;
+		u->db = (int)v;
 	}
 	return 0;
 }
 
-/* Fills st's address fields from url and builds the masked form. */
-static int
-store_parse_url(struct store *st, const char *url, char *err, size_t errlen)
+/* Fills u from url and builds the masked form; on failure u holds
+ * nothing to free. */
+int
+store_url_parse(const char *url, struct store_url *u, char *err, size_t errlen)
 {
 	struct buf b = BUF_INIT;
 	int rc;
 
+	memset(u, 0, sizeof(*u));
 	if (url == NULL || url[0] == '\0')
 		return store_url_error(err, errlen, "the Redis URL is empty");
 	if (strncmp(url, "rediss://", 9) == 0)
 		return store_url_error(err, errlen,
 		    "TLS (rediss://) is not supported: hiredis 0.14 has no TLS");
 	if (strncmp(url, "redis://", 8) == 0)
-		rc = store_parse_tcp(st, url + 8, err, errlen);
+		rc = store_parse_tcp(u, url + 8, err, errlen);
 	else if (strncmp(url, "unix://", 7) == 0)
-		rc = store_parse_unix(st, url + 7, err, errlen);
+		rc = store_parse_unix(u, url + 7, err, errlen);
 	else
 		return store_url_error(err, errlen,
 		    "the Redis URL must start with redis:// or unix://");
-	if (rc != 0)
+	if (rc != 0) {
+		/* A URL can fail after the password was decoded. */
+		store_url_free(u);
 		return -1;
-	if (st->path != NULL) {
-		buf_printf(&b, "unix:%s", st->path);
-		if (st->db != 0)
-			buf_printf(&b, "?db=%d", st->db);
+	}
+	if (u->path != NULL) {
+		buf_printf(&b, "unix:%s", u->path);
+		if (u->db != 0)
+			buf_printf(&b, "?db=%d", u->db);
 	} else {
 		buf_puts(&b, "redis://");
-		if (st->password != NULL)
-			buf_printf(&b, "%s:***@", st->user ? st->user : "");
-		if (strchr(st->host, ':') != NULL)
-			buf_printf(
-			    &b, "[%s]:%d/%d", st->host, st->port, st->db);
+		if (u->password != NULL)
+			buf_printf(&b, "%s:***@", u->user ? u->user : "");
+		if (strchr(u->host, ':') != NULL)
+			buf_printf(&b, "[%s]:%d/%d", u->host, u->port, u->db);
 		else
-			buf_printf(&b, "%s:%d/%d", st->host, st->port, st->db);
+			buf_printf(&b, "%s:%d/%d", u->host, u->port, u->db);
 	}
-	st->shown = buf_detach(&b);
+	u->shown = buf_detach(&b);
 	return 0;
+}
+
+void
+store_url_free(struct store_url *u)
+{
+	free(u->shown);
+	free(u->host);
+	free(u->path);
+	free(u->user);
+	free(u->password);
+	memset(u, 0, sizeof(*u));
 }
 
 /* ---- life cycle ---- */
@@ -364,13 +380,21 @@ struct store *
 store_new(uv_loop_t *loop, const char *url, const char *prefix, char *err,
     size_t errlen)
 {
-	struct store *st = xcalloc(1, sizeof(*st));
+	struct store *st;
+	struct store_url u;
 
-	st->loop = loop;
-	if (store_parse_url(st, url, err, errlen) != 0) {
-		store_free(st);
+	if (store_url_parse(url, &u, err, errlen) != 0)
 		return NULL;
-	}
+	st = xcalloc(1, sizeof(*st));
+	st->loop = loop;
+	/* The store owns the parsed strings from here on. */
+	st->shown = u.shown;
+	st->host = u.host;
+	st->port = u.port;
+	st->path = u.path;
+	st->user = u.user;
+	st->password = u.password;
+	st->db = u.db;
 	/* Belt and braces: the log masks it even if a hiredis error
 	 * message ever echoed it. */
 	if (st->password != NULL)

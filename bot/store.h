@@ -35,8 +35,27 @@ typedef void store_cb(
 /* Called when the connection comes up (up = 1) or goes down (up = 0). */
 typedef void store_state_cb(struct store *st, int up, void *priv);
 
-/* Parses url (redis://[:password@]host:port[/db] or
- * unix:///path/to.sock[?db=N]); NULL with err filled on a bad URL. */
+/* A Redis URL taken apart: exactly one of host and path is set. */
+struct store_url {
+	char *shown; /* for the log, password masked */
+	char *host;  /* an IP literal; NULL for a unix socket */
+	int port;
+	char *path; /* unix socket; NULL for TCP */
+	char *user;
+	char *password;
+	int db;
+};
+
+/* Parses url (redis://[[user]:password@]host[:port][/db] or
+ * unix:///path/to.sock[?db=N]) into out: 0, or -1 with err filled and
+ * nothing left in out to free.  Kept apart from store_new so that it
+ * can be fuzzed without a loop. */
+int store_url_parse(
+    const char *url, struct store_url *out, char *err, size_t errlen);
+void store_url_free(struct store_url *u);
+
+/* Parses url as store_url_parse does; NULL with err filled on a bad
+ * URL. */
 struct store *store_new(uv_loop_t *loop, const char *url, const char *prefix,
     char *err, size_t errlen);
 void store_set_state_cb(struct store *st, store_state_cb *cb, void *priv);
