@@ -1119,6 +1119,11 @@ finish_rotations(struct loader *ld)
 			problem(ld, buf_str(&lb),
 			    "must name at least one "
 			    "member");
+		/* duty.c refuses to grow a rotation past this; one that
+		 * starts bigger would be stored and scanned unbounded. */
+		if (r->members.n > LIMIT_DUTY_MEMBERS)
+			problem(ld, buf_str(&lb), "at most %d members",
+			    LIMIT_DUTY_MEMBERS);
 		buf_reset(&lb);
 		buf_printf(&lb, "$.rotations.%s.meeting", r->name);
 		if (r->meeting != NULL &&
@@ -1153,10 +1158,11 @@ finish_checklists(struct loader *ld)
 {
 	struct checklist_conf *cl;
 	struct buf lb = BUF_INIT;
-	size_t i, j;
+	size_t i, j, total = 0;
 
 	for (i = 0; i < ld->cfg->nchecklists; i++) {
 		cl = &ld->cfg->checklists[i];
+		total += cl->nitems;
 		for (j = 0; j < cl->nitems; j++) {
 			if (earlier_id(
 				cl->items, sizeof(cl->items[0]), CI(id), j) < 0)
@@ -1167,6 +1173,11 @@ finish_checklists(struct loader *ld)
 			    cl->items[j].id);
 		}
 	}
+	/* Items are numbered 1..LIMIT_CHECKLIST_ITEMS across the lists;
+	 * more would be cut off without a word. */
+	if (total > LIMIT_CHECKLIST_ITEMS)
+		problem(ld, "$.checklists", "%zu items in all, at most %d",
+		    total, LIMIT_CHECKLIST_ITEMS);
 	buf_free(&lb);
 }
 

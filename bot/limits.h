@@ -125,6 +125,8 @@
 #define LIMIT_DUTY_HISTORY 200
 /* Escalation text and customer-request text. */
 #define LIMIT_ESCALATION_TEXT 2000
+/* The customer named by /request add: a name, not a paragraph. */
+#define LIMIT_CUSTOMER_NAME 200
 /* Rounds of re-escalation before the bot stops naming the next PM. */
 #define LIMIT_ESCALATION_ROUNDS 3
 /* Open customer requests and escalations listed in one answer. */

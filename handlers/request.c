@@ -148,7 +148,8 @@ request_add(struct request *req)
 
 	for (i = 1; i < req->nargs; i++)
 		buf_printf(&text, "%s%s", i > 1 ? " " : "", req->args[i]);
-	if (text.len > LIMIT_ESCALATION_TEXT || strlen(req->args[0]) > 200) {
+	if (text.len > LIMIT_ESCALATION_TEXT ||
+	    strlen(req->args[0]) > LIMIT_CUSTOMER_NAME) {
 		buf_free(&text);
 		return reply_usage(req,
 		    "the request is too long (at most %d bytes)",
