@@ -6,7 +6,8 @@
 # marketing and PMs (and admins), "/brief remove" for the brief's owner or
 # an admin, rotation edits for admins or the people concerned, assigning
 # and closing customer requests for PMs; everything else for anyone.  A
-# refusal must say "permission denied"; an allowed command must not.
+# refusal must say "permission denied"; an allowed command must not, nor
+# any other error ("unknown", "usage:", "invalid", "no brief", ...).
 #
 # Part two is where: on Mattermost, a mention in a channel the bot listens
 # in and a direct message are served; the same mention in a channel it
@@ -89,6 +90,8 @@ TABLE=$(cat <<'EOF'
 EOF
 )
 roles=(ada pam mark olly)
+# What an error answer says, whichever command gave it.
+ERRORS='unknown|usage:|invalid|no brief|no item|no request|not found|not in the|not one of|out of range|already|could not|cannot|unavailable|too long|failed|error'
 checked=0
 for r in 0 1 2 3; do
   user=${roles[$r]}
@@ -109,7 +112,21 @@ for r in 0 1 2 3; do
     [ -s "$T/ans.$user.$n" ] || fail "$user: no answer to '$cmd'"
     if grep -q 'permission denied' "$T/ans.$user.$n"; then got=n; else got=y; fi
     [ "$got" = "$want" ] || fail "$user: '$cmd' should be $([ "$want" = y ] && echo allowed || echo refused): $(cat "$T/ans.$user.$n")"
+    # Allowed means done, not merely not refused: an allowed command
+    # answered with any error would hide a broken permission check.
+    # The help on /brief quotes its usage, so it is known by its title.
     checked=$((checked + 1))
+    [ "$want" = y ] || continue
+    case $cmd in
+    '/pm help brief '*) marker='^/brief — the experiment brief registry' ;;
+    *) marker= ;;
+    esac
+    if [ -n "$marker" ]; then
+      grep -qE -- "$marker" "$T/ans.$user.$n" ||
+        fail "$user: '$cmd' is allowed but did not answer /$marker/: $(cat "$T/ans.$user.$n")"
+    elif grep -qiE -- "$ERRORS" "$T/ans.$user.$n"; then
+      fail "$user: '$cmd' is allowed but was answered with an error: $(cat "$T/ans.$user.$n")"
+    fi
   done <<<"$TABLE"
 done
 echo "ok: $checked command x role cases as SPEC allows"
