@@ -2,7 +2,7 @@
 # files: this once aborted the bot), keeps a long script in bounded
 # memory, answers every line in order, and refuses an over-long line
 # without losing the next one.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 start_redis
 for i in $(seq 300); do echo "/brief add s$i https://docs.example.com/$i"; done >"$T/script"
 for i in $(seq 300); do echo "/brief s$i"; done >>"$T/script"
