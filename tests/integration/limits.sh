@@ -31,7 +31,7 @@ run() {
   mark
   say "$1"
   say "/meeting sentinel-$n"
-  expect_new "sentinel-$n"
+  expect_new "sentinel-$n" 30
   tail -n +"$((MARK + 1))" "$T/out" | sed "/sentinel-$n/,\$d" >"$T/ans"
 }
 # ok LINE PATTERN: accepted, with PATTERN in the answer and no error.
