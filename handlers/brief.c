@@ -217,71 +217,119 @@ brief_suggest_slugs(struct request *req, const char *slug)
 	}
 }
 
-/* The checklist's progress completes the card built in show_done. */
+/* /brief <slug> reads the brief and its checklist in one round trip: both
+ * HGETALLs are queued at once, and Redis answers them in order, so
+ * show_done always sees the brief before show_progress_done finishes the
+ * card with the checklist's progress. */
+struct show_state {
+	enum { SHOW_WAIT, SHOW_FOUND, SHOW_MISSING, SHOW_FAILED } state;
+	struct message *card;
+	char *refused; /* Redis's error, SHOW_FAILED only */
+	int alone;     /* the checklist read could not be queued */
+};
+
 static void
-show_progress_done(struct store *st, redisReply *r, const char *err, void *priv)
+show_state_free(struct show_state *ss)
 {
-	struct request *req = priv;
-	struct message *m = req->hdata;
+	message_free(ss->card);
+	free(ss->refused);
+	free(ss);
+}
+
+/* Answers from what show_done found, with the progress when there is one. */
+static void
+show_finish(struct request *req, const redisReply *progress)
+{
+	struct show_state *ss = req->hdata;
 	struct buf b = BUF_INIT;
 	int done, total;
 
 	req->hdata = NULL;
-	if (r != NULL && r->type == REDIS_REPLY_ARRAY) {
-		checklist_progress(req->cfg, r, &done, &total);
+	switch (ss->state) {
+	case SHOW_MISSING:
+		show_state_free(ss);
+		brief_suggest_slugs(req, req->args[0]);
+		return;
+	case SHOW_FAILED:
+	case SHOW_WAIT:
+		if (ss->refused != NULL)
+			reply_error(req,
+			    "the state store refused the change: %s",
+			    ss->refused);
+		else
+			reply_store_down(req);
+		show_state_free(ss);
+		request_done(req, CMD_ERROR);
+		return;
+	case SHOW_FOUND:
+		break;
+	}
+	if (progress != NULL && progress->type == REDIS_REPLY_ARRAY) {
+		checklist_progress(req->cfg, progress, &done, &total);
 		buf_printf(&b, "%d/%d done: `/checklist %s`", done, total,
 		    req->args[0]);
-		message_field(m, "Checklist", b.data, 1);
+		message_field(ss->card, "Checklist", b.data, 1);
 		buf_free(&b);
 	}
 	/* Without the progress the card is still worth showing. */
-	reply_message(req, m, 0);
-	message_free(m);
+	reply_message(req, ss->card, 0);
+	show_state_free(ss);
 	request_done(req, CMD_OK);
+}
+
+static void
+show_progress_done(struct store *st, redisReply *r, const char *err, void *priv)
+{
+	show_finish(priv, r);
 }
 
 static void
 show_done(struct store *st, redisReply *r, const char *err, void *priv)
 {
 	struct request *req = priv;
-	struct message *m;
-	char *key;
-	int rc;
+	struct show_state *ss = req->hdata;
 
-	if (store_failed_or_reply(req, r, err))
-		return;
-	if (r->elements == 0) {
-		brief_suggest_slugs(req, req->args[0]);
-		return;
+	if (r == NULL)
+		ss->state = SHOW_FAILED;
+	else if (r->type == REDIS_REPLY_ERROR) {
+		ss->state = SHOW_FAILED;
+		ss->refused = xstrdup(r->str);
+	} else if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
+		ss->state = SHOW_MISSING;
+	else {
+		ss->state = SHOW_FOUND;
+		ss->card = brief_card(req, r);
 	}
-	m = brief_card(req, r);
-	key = checklist_key(req, req->args[0]);
-	req->hdata = m;
-	rc = store_cmd(req->store, show_progress_done, req, "HGETALL %s", key);
-	free(key);
-	if (rc < 0) {
-		req->hdata = NULL;
-		reply_message(req, m, 0);
-		message_free(m);
-		request_done(req, CMD_OK);
-	}
+	if (ss->alone)
+		show_finish(req, NULL);
 }
 
 static enum cmd_retval
 brief_show(struct request *req)
 {
-	char *key;
+	struct show_state *ss;
+	char *key, *ckey;
 	int rc;
 
 	if (req->nargs == 0)
 		return reply_usage(req, "which brief? give its slug");
 	if (!arg_slug_or_reply(req, req->args[0]))
 		return CMD_ERROR;
+	ss = xcalloc(1, sizeof(*ss));
+	req->hdata = ss;
 	key = brief_key(req, req->args[0]);
 	rc = store_cmd(req->store, show_done, req, "HGETALL %s", key);
 	free(key);
-	if (rc < 0)
+	if (rc < 0) {
+		req->hdata = NULL;
+		free(ss);
 		return reply_store_down(req);
+	}
+	ckey = checklist_key(req, req->args[0]);
+	if (store_cmd(req->store, show_progress_done, req, "HGETALL %s", ckey) <
+	    0)
+		ss->alone = 1;
+	free(ckey);
 	return CMD_WAIT;
 }
 
