@@ -7,8 +7,9 @@
 #   slash  a /brief <slug> slash command: envelope in -> card in the ack
 #   dm     a DM "brief <slug>": envelope in -> ack, de-duplication,
 #          command, post queued in the outbox and sent as chat.postMessage
-# Prints "slash: N instructions per command" and the same for dm, and
-# with -v the ten functions that cost the most.
+# Prints "slash: N instructions per command" and the same for dm, with
+# the Redis commands pmbot sent per envelope (each a round trip unless
+# queued with others), and with -v the ten functions that cost the most.
 #
 #   PMBOT=build/pmbot bench/callgrind.sh [-v] [N]     (N defaults to 1000)
 set -u
@@ -42,7 +43,9 @@ measure() {
   local before after
   callgrind_control -i on "$PM_PID" >/dev/null 2>&1
   callgrind_control -z "$PM_PID" >/dev/null 2>&1
+  R config resetstat >/dev/null
   phase "cg-$1" "$1"
+  cmds=$(R info stats | tr -d '\r' | awk -F: '/^total_commands_processed:/{print $2}')
   callgrind_control -d "$1" "$PM_PID" >/dev/null 2>&1
   callgrind_control -i off "$PM_PID" >/dev/null 2>&1
   grep -q "\"answered\":$N," "$T/cg-$1.json" ||
@@ -50,8 +53,11 @@ measure() {
   after=$(ls -t "$T"/cg.* 2>/dev/null | head -1)
   [ -n "$after" ] || die "no callgrind dump for $1"
   before=$(awk '/^summary:/{print $2}' "$after")
-  echo "$1: $((before / N)) instructions per command (N=$N)"
+  echo "$1: $((before / N)) instructions per command (N=$N)," \
+    "$(awk -v c="$cmds" -v n="$N" 'BEGIN{printf "%.2f", c / n}') Redis commands"
   if [ "$verbose" = 1 ]; then
+    R info commandstats | tr -d '\r' | awk -F'[:=,]' -v n="$N" \
+      '/^cmdstat_/{sub("cmdstat_", "", $1); printf "  %-12s %6.2f per envelope\n", $1, $3 / n}'
     callgrind_annotate "$after" 2>/dev/null | sed -n '/^Ir/,$p' | sed -n 3,14p
   fi
 }

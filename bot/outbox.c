@@ -74,31 +74,48 @@ struct outbox {
 	void *stop_priv;
 };
 
-static const char push_lua[] =
+/* The take, shared by take_lua and push_lua: with the queue's lease free
+ * or ours, lease it and answer {2, head}; {1} when the queue is empty (its
+ * lease and pending mark go); {0} when another replica holds it. */
+#define TAKE_LUA_FN                                          \
+	"local function take(kq, kl, kp, owner, ms, name)\n" \
+	"  local cur = redis.call('GET', kl)\n"              \
+	"  if cur and cur ~= owner then return {0} end\n"    \
+	"  local head = redis.call('LINDEX', kq, 0)\n"       \
+	"  if not head then\n"                               \
+	"    redis.call('SREM', kp, name)\n"                 \
+	"    redis.call('DEL', kl)\n"                        \
+	"    return {1}\n"                                   \
+	"  end\n"                                            \
+	"  redis.call('SET', kl, owner, 'PX', ms)\n"         \
+	"  return {2, head}\n"                               \
+	"end\n"
+
+/* Appends ARGV[5..] to the queue (once per dedup key when ARGV[2] is a
+ * TTL) and answers {depth}, or {-1} for a duplicate.  When ARGV[3] names
+ * this process, it also takes the queue in the same step and answers
+ * {depth, take's answer...}: a post to an idle queue costs one round trip
+ * to queue and lease instead of two. */
+static const char push_lua[] = TAKE_LUA_FN
     "if ARGV[2] ~= '0' then\n"
     "  if not redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[2]) then\n"
-    "    return -1\n"
+    "    return {-1}\n"
     "  end\n"
     "end\n"
-    "for i = 3, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end\n"
+    "for i = 5, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end\n"
     "redis.call('SADD', KEYS[2], ARGV[1])\n"
-    "return redis.call('INCRBY', KEYS[3], #ARGV - 2)\n";
+    "local depth = redis.call('INCRBY', KEYS[3], #ARGV - 4)\n"
+    "if ARGV[3] == '' then return {depth} end\n"
+    "local t = take(KEYS[1], KEYS[5], KEYS[2], ARGV[3], ARGV[4], ARGV[1])\n"
+    "table.insert(t, 1, depth)\n"
+    "return t\n";
 
-/* {0}: another replica holds the queue; {1}: empty; {2, head}. */
-static const char take_lua[] =
-    "local cur = redis.call('GET', KEYS[2])\n"
-    "if cur and cur ~= ARGV[1] then return {0} end\n"
-    "local head = redis.call('LINDEX', KEYS[1], 0)\n"
-    "if not head then\n"
-    "  redis.call('SREM', KEYS[3], ARGV[3])\n"
-    "  redis.call('DEL', KEYS[2])\n"
-    "  return {1}\n"
-    "end\n"
-    "redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])\n"
-    "return {2, head}\n";
+static const char take_lua[] = TAKE_LUA_FN
+    "return take(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])\n";
 
 /* Removes the head when ARGV[4] is 1 and it is still ARGV[2]; gives the
- * lease back; answers the depth. */
+ * lease back; answers {depth, what is left in the queue}.  An empty queue
+ * is done with here, so it needs no further take to find that out. */
 static const char ack_lua[] =
     "local d = tonumber(redis.call('GET', KEYS[4]) or '0')\n"
     "if ARGV[4] == '1' and redis.call('LINDEX', KEYS[1], 0) == ARGV[2] "
@@ -109,11 +126,12 @@ static const char ack_lua[] =
     "if redis.call('GET', KEYS[2]) == ARGV[1] then\n"
     "  redis.call('DEL', KEYS[2])\n"
     "end\n"
-    "if redis.call('LLEN', KEYS[1]) == 0 then\n"
+    "local left = redis.call('LLEN', KEYS[1])\n"
+    "if left == 0 then\n"
     "  redis.call('SREM', KEYS[3], ARGV[3])\n"
     "end\n"
     "if d < 0 then redis.call('SET', KEYS[4], '0'); d = 0 end\n"
-    "return d\n";
+    "return {d, left}\n";
 
 static void arm_timer(struct outbox *ob);
 static void queue_kick(struct outbox *ob, struct obq *q);
@@ -220,6 +238,7 @@ outbox_set_lease_ms(struct outbox *ob, long ms)
 struct push_op {
 	struct outbox *ob;
 	struct mempush *mp;
+	int took; /* the push also takes the queue (push_lua's ARGV[3]) */
 };
 
 static void mem_keep(struct outbox *ob, struct mempush *mp);
@@ -233,6 +252,8 @@ static void ack_done(
 static void sweep_done(
     struct store *st, redisReply *reply, const char *err, void *priv);
 static int push_send(struct outbox *ob, struct mempush *mp);
+static void take_handle(struct outbox *ob, struct obq *q,
+    const redisReply *reply, size_t off, const char *err);
 
 static void
 mempush_free(struct mempush *mp)
@@ -254,9 +275,15 @@ push_done_inner(
 	struct push_op *op = priv;
 	struct outbox *ob = op->ob;
 	struct mempush *mp = op->mp;
+	struct obq *q = queue_get(ob, mp->queue, 0);
+	int took = op->took;
 
 	free(op);
-	if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+	if (took && q != NULL)
+		q->busy = 0;
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements < 1 ||
+	    reply->element[0]->type != REDIS_REPLY_INTEGER) {
 		log_warn("outbox: %s: could not queue %zu post(s) for %s: %s; "
 			 "keeping them in memory",
 		    ob->name, mp->n, mp->queue,
@@ -264,13 +291,17 @@ push_done_inner(
 		mem_keep(ob, mp);
 		return;
 	}
-	if (reply->integer < 0) {
+	if (reply->element[0]->integer < 0) {
 		log_info("outbox: %s: a post to %s was already queued once; "
 			 "not again",
 		    ob->name, mp->queue);
+		if (took)
+			queue_kick(ob, q);
 	} else {
-		set_depth(ob, reply->integer);
-		if (!ob->stopping)
+		set_depth(ob, reply->element[0]->integer);
+		if (took && q != NULL)
+			take_handle(ob, q, reply, 1, err);
+		else if (!ob->stopping)
 			queue_kick(ob, queue_get(ob, mp->queue, 1));
 	}
 	mempush_free(mp);
@@ -280,36 +311,51 @@ static int
 push_send(struct outbox *ob, struct mempush *mp)
 {
 	struct push_op *op;
+	struct obq *q = queue_get(ob, mp->queue, 1);
 	const char **argv;
-	size_t *lens, i, argc = 4 + 2 + mp->n;
+	size_t *lens, i, argc = 5 + 4 + mp->n;
 	char *kq = key(ob, "q", mp->queue), *kp = key(ob, "pending", NULL);
 	char *kd = key(ob, "depth", NULL);
 	char *kx = key(ob, "dedup", mp->dedup ? mp->dedup : "");
-	char ttl[24];
-	int rc;
+	char *kl = key(ob, "lease", mp->queue);
+	char ttl[24], lease[24];
+	uint64_t now = uv_now(ob->loop);
+	int rc, take;
 
+	/* An idle queue this process may work is taken in the same step. */
+	take = ob->started && !ob->stopping && !q->busy && q->due <= now &&
+	       ob->paused_until <= now;
 	snprintf(ttl, sizeof(ttl), "%d", mp->dedup ? LIMIT_OUTBOX_DEDUP_S : 0);
+	snprintf(lease, sizeof(lease), "%ld", ob->lease_ms);
 	argv = xcalloc(argc, sizeof(*argv));
 	lens = xcalloc(argc, sizeof(*lens));
 	argv[0] = kq;
 	argv[1] = kp;
 	argv[2] = kd;
 	argv[3] = kx;
-	argv[4] = mp->queue;
-	argv[5] = ttl;
+	argv[4] = kl;
+	argv[5] = mp->queue;
+	argv[6] = ttl;
+	argv[7] = take ? ob->owner : "";
+	argv[8] = lease;
 	for (i = 0; i < mp->n; i++)
-		argv[6 + i] = mp->entries[i];
+		argv[9 + i] = mp->entries[i];
 	for (i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
 	op = xmalloc(sizeof(*op));
 	op->ob = ob;
 	op->mp = mp;
+	op->took = take;
 	rc = store_eval(
-	    ob->st, ob->s_push, push_done, op, 4, (int)argc, argv, lens);
-	if (rc < 0)
+	    ob->st, ob->s_push, push_done, op, 5, (int)argc, argv, lens);
+	if (rc < 0) {
 		free(op); /* the caller keeps mp in memory */
-	else
+	} else {
 		op_started(ob);
+		if (take)
+			q->busy = 1;
+	}
+	free(kl);
 	free(argv);
 	free(lens);
 	free(kq);
@@ -421,31 +467,25 @@ parse_entry(struct obq *q, const char *entry)
 
 static void send_ack(struct outbox *ob, struct obq *q, int pop);
 
+/* Acts on a take's answer, found at reply->element[off] on: deliver the
+ * head, forget an empty queue, or look again later. */
 static void
-take_done_inner(
-    struct store *st, redisReply *reply, const char *err, void *priv)
+take_handle(struct outbox *ob, struct obq *q, const redisReply *reply,
+    size_t off, const char *err)
 {
-	struct take_op *op = priv;
-	struct outbox *ob = op->ob;
-	struct obq *q = queue_get(ob, op->queue, 0);
 	struct outbox_item item;
 
-	free(op->queue);
-	free(op);
-	if (q == NULL)
-		return;
-	q->busy = 0;
 	if (ob->stopping)
 		return;
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements < 1 ||
-	    reply->element[0]->type != REDIS_REPLY_INTEGER) {
+	    reply->elements < off + 1 ||
+	    reply->element[off]->type != REDIS_REPLY_INTEGER) {
 		log_debug("outbox: %s: could not read %s: %s", ob->name,
 		    q->name, err ? err : "unexpected reply");
 		retry_later(ob, q, LIMIT_OUTBOX_BACKOFF_MIN_MS);
 		return;
 	}
-	switch (reply->element[0]->integer) {
+	switch (reply->element[off]->integer) {
 	case 0: /* another replica is delivering it; look again later */
 		retry_later(ob, q, ob->lease_ms / 2);
 		return;
@@ -455,17 +495,17 @@ take_done_inner(
 	default:
 		break;
 	}
-	if (reply->elements < 2 ||
-	    reply->element[1]->type != REDIS_REPLY_STRING) {
+	if (reply->elements < off + 2 ||
+	    reply->element[off + 1]->type != REDIS_REPLY_STRING) {
 		retry_later(ob, q, LIMIT_OUTBOX_BACKOFF_MIN_MS);
 		return;
 	}
 	queue_clear_head(q);
-	if (parse_entry(q, reply->element[1]->str) < 0) {
+	if (parse_entry(q, reply->element[off + 1]->str) < 0) {
 		log_warn("outbox: %s: dropping an entry of %s in an unknown "
 			 "format",
 		    ob->name, q->name);
-		q->entry = xstrdup(reply->element[1]->str);
+		q->entry = xstrdup(reply->element[off + 1]->str);
 		send_ack(ob, q, 1);
 		return;
 	}
@@ -476,6 +516,22 @@ take_done_inner(
 	item.payload = q->payload;
 	item.attempt = q->attempt;
 	ob->deliver(ob, &item, ob->priv);
+}
+
+static void
+take_done_inner(
+    struct store *st, redisReply *reply, const char *err, void *priv)
+{
+	struct take_op *op = priv;
+	struct outbox *ob = op->ob;
+	struct obq *q = queue_get(ob, op->queue, 0);
+
+	free(op->queue);
+	free(op);
+	if (q == NULL)
+		return;
+	q->busy = 0;
+	take_handle(ob, q, reply, 0, err);
 }
 
 static void
@@ -536,18 +592,31 @@ ack_done_inner(struct store *st, redisReply *reply, const char *err, void *priv)
 	struct outbox *ob = op->ob;
 	struct obq *q = queue_get(ob, op->queue, 0);
 
+	long long left = -1;
+
 	free(op->queue);
 	free(op);
-	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
-		set_depth(ob, reply->integer);
-	else
+	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY &&
+	    reply->elements == 2 &&
+	    reply->element[0]->type == REDIS_REPLY_INTEGER &&
+	    reply->element[1]->type == REDIS_REPLY_INTEGER) {
+		set_depth(ob, reply->element[0]->integer);
+		left = reply->element[1]->integer;
+	} else {
 		log_debug("outbox: %s: ack failed: %s", ob->name,
 		    err ? err : "unexpected reply");
+	}
 	if (q == NULL)
 		return;
 	q->busy = 0;
 	queue_clear_head(q);
-	queue_kick(ob, q);
+	/* Empty and its lease given back: done with it.  A push that lands
+	 * later is answered after this and takes the queue itself (one
+	 * connection answers in order). */
+	if (left == 0 && !ob->stopping)
+		queue_remove(ob, q);
+	else
+		queue_kick(ob, q);
 }
 
 static void
