@@ -10,15 +10,18 @@ now_ms() { date +%s%3N; }
 sleep_ms() { sleep "$(awk -v ms="$1" 'BEGIN { printf "%.3f", (ms > 0 ? ms : 0) / 1000 }')"; }
 
 start_bot
-say "/remind me in 4 seconds taken over"
+say "/remind me in 6 seconds taken over"
 expect "Reminder 1 set for you"
 due=$(R zscore pmbot:sched:due 1)
 due=${due%.*}
 A_PID=$BOT_PID
-sleep_ms $(( due - $(now_ms) - 1500 ))
-R debug sleep 3 >/dev/null &
+# Wide margins on both sides, for a loaded machine: Redis sleeps from 2 s
+# before the due time to 6 s after, and A is killed 4 s after it, long
+# after its claim was sent and long before Redis reads it.
+sleep_ms $(( due - $(now_ms) - 2000 ))
+R debug sleep 8 >/dev/null &
 SLEEPER=$!
-sleep_ms $(( due - $(now_ms) + 500 ))
+sleep_ms $(( due - $(now_ms) + 4000 ))
 kill -9 "$A_PID"
 wait "$A_PID" 2>/dev/null
 BOT_PID=
