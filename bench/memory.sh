@@ -57,12 +57,21 @@ for _ in $(seq 100); do
 done
 curl -sf "http://127.0.0.1:$mport/_fake/state" | grep -q '"connected":true' ||
   die "pmbot did not connect to Mattermost: $(tail -5 "$T/pmbot.err")"
-echo "idle, both adapters connected: VmHWM $(hwm_kb "$PM_PID") kB"
+# split: the resident memory that is pmbot's own (anonymous: heap, stacks)
+# and what is mapped from files (the shared libraries' code and data,
+# shared with every other process using them), and the proportional set.
+split() {
+  printf 'RssAnon %d kB, RssFile %d kB, Pss %d kB' \
+    "$(awk '/^RssAnon/{print $2}' "/proc/$PM_PID/status")" \
+    "$(awk '/^RssFile/{print $2}' "/proc/$PM_PID/status")" \
+    "$(awk '/^Pss:/{print $2}' "/proc/$PM_PID/smaps_rollup")"
+}
+echo "idle, both adapters connected: VmHWM $(hwm_kb "$PM_PID") kB ($(split))"
 phase mem-slash slash
 phase mem-dm dm
 sleep 1
-printf 'after %d slash commands and %d DMs: VmHWM %d kB, VmRSS %d kB\n' \
-  "$N" "$N" "$(hwm_kb "$PM_PID")" "$(awk '/^VmRSS/{print $2}' "/proc/$PM_PID/status")"
+printf 'after %d slash commands and %d DMs: VmHWM %d kB, VmRSS %d kB (%s)\n' \
+  "$N" "$N" "$(hwm_kb "$PM_PID")" "$(awk '/^VmRSS/{print $2}' "/proc/$PM_PID/status")" "$(split)"
 echo "redis: $(R dbsize) keys, used_memory $(R info memory | sed -n 's/^used_memory_human:\(.*\)\r$/\1/p')"
 grep -q "\"answered\":$N," "$T/mem-slash.json" || echo "slash: $(cat "$T/mem-slash.json")"
 grep -q "\"answered\":$N," "$T/mem-dm.json" || echo "dm: $(cat "$T/mem-dm.json")"
