@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "config.h"
 #include "local_redis.h"
 #include "log.h"
 
@@ -93,6 +94,20 @@ exited(uv_process_t *p, int64_t status, int sig)
 		lr->closing = 1;
 		uv_close((uv_handle_t *)p, closed);
 	}
+}
+
+/* The configuration's default, which a console run takes to mean "none". */
+#define DEFAULT_REDIS_URL "redis://127.0.0.1:6379/0"
+
+int
+local_redis_wanted(const struct config *cfg)
+{
+	const char *env = getenv("PMBOT_REDIS_URL");
+
+	if (env && *env)
+		return 0;
+	return cfg->redis_url == NULL ||
+	       strcmp(cfg->redis_url, DEFAULT_REDIS_URL) == 0;
 }
 
 struct local_redis *

@@ -10,7 +10,12 @@
 #include <stddef.h>
 #include <uv.h>
 
+struct config;
 struct local_redis;
+
+/* Whether a console run starts its own Redis: when neither
+ * PMBOT_REDIS_URL nor the configuration names one. */
+int local_redis_wanted(const struct config *cfg);
 
 /* The folder used: $PMBOT_STATE_DIR, else $XDG_STATE_HOME/pmbot, else
  * $HOME/.local/state/pmbot.  Returns a string the caller frees. */

@@ -39,7 +39,6 @@
 #include "slack.h"
 #include "store.h"
 
-#define DEFAULT_REDIS_URL "redis://127.0.0.1:6379/0"
 /* How often shutdown checks whether requests in flight have finished. */
 #define DRAIN_POLL_MS 20
 
@@ -344,16 +343,6 @@ on_hup(uv_signal_t *s, int signum)
  */
 
 static int
-redis_is_configured(const struct config *cfg)
-{
-	const char *env = getenv("PMBOT_REDIS_URL");
-
-	if (env && *env)
-		return 1;
-	return cfg->redis_url && strcmp(cfg->redis_url, DEFAULT_REDIS_URL);
-}
-
-static int
 setup_listener(struct bot *bot, int console)
 {
 	char err[256];
@@ -383,7 +372,7 @@ setup_store(struct bot *bot, int console)
 	char err[256];
 	const char *url = bot->cfg.redis_url;
 
-	if (console && !redis_is_configured(&bot->cfg)) {
+	if (console && local_redis_wanted(&bot->cfg)) {
 		char *dir = local_redis_state_dir();
 
 		bot->local_redis =

@@ -5,20 +5,28 @@
  * to), without Redis and without posting.  Each firing is shown in
  * UTC and in its own zone, as text, JSON or an iCalendar file, so an
  * operator can check a DST change before it happens.  Reminders set with
- * /remind live in Redis and are not part of the preview.
+ * /remind live in Redis: they are read from the configured Redis (or the
+ * console's own, when it runs), with a plain blocking client, as this is
+ * a command-line tool with no loop to keep; without Redis the preview
+ * says they are missing.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
 
 #include "buf.h"
 #include "calendar.h"
 #include "clock.h"
 #include "config.h"
+#include "local_redis.h"
 #include "recur.h"
 #include "rotation.h"
 #include "scheduler.h"
+#include "store.h"
 
 /* Firings listed at most, whatever the window. */
 #define PREVIEW_MAX 10000
@@ -31,6 +39,7 @@ struct item {
 	const char *sub;    /* reminder id, or "" */
 	const char *channel;
 	char *text;
+	char *own[3]; /* strings of a stored reminder that it owns */
 };
 
 struct list {
@@ -298,6 +307,201 @@ print_ics(const struct list *l, struct buf *out)
 	buf_free(&line);
 }
 
+/* The field of a flat HGETALL reply; NULL when absent. */
+static const char *
+hfield(const redisReply *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < r->elements; i += 2)
+		if (r->element[i]->type == REDIS_REPLY_STRING &&
+		    r->element[i + 1]->type == REDIS_REPLY_STRING &&
+		    strcmp(r->element[i]->str, name) == 0)
+			return r->element[i + 1]->str;
+	return NULL;
+}
+
+/* Connects as the bot would: the configured Redis, or else the one the
+ * console starts in its state folder when its socket is there.  NULL,
+ * with why in err, when there is none to read. */
+static redisContext *
+stored_connect(const struct config *cfg, char *err, size_t errlen)
+{
+	struct timeval tv = {2, 0};
+	struct store_url u;
+	redisContext *c;
+	redisReply *r;
+	char *dir, *url;
+	int rc;
+
+	if (!local_redis_wanted(cfg))
+		url = xstrdup(cfg->redis_url);
+	else {
+		struct buf b = BUF_INIT;
+
+		dir = local_redis_state_dir();
+		buf_printf(&b, "unix://%s/redis.sock", dir);
+		free(dir);
+		url = buf_detach(&b);
+		if (access(url + 7, F_OK) != 0) {
+			snprintf(err, errlen,
+			    "no Redis is configured and the console's is not "
+			    "running");
+			free(url);
+			return NULL;
+		}
+	}
+	rc = store_url_parse(url, &u, err, errlen);
+	free(url);
+	if (rc < 0)
+		return NULL;
+	if (u.path != NULL)
+		c = redisConnectUnixWithTimeout(u.path, tv);
+	else
+		c = redisConnectWithTimeout(u.host, u.port, tv);
+	if (c == NULL || c->err) {
+		snprintf(err, errlen, "cannot reach Redis at %s: %s", u.shown,
+		    c ? c->errstr : "out of memory");
+		redisFree(c);
+		store_url_free(&u);
+		return NULL;
+	}
+	redisSetTimeout(c, tv);
+	r = NULL;
+	if (u.password != NULL)
+		r = u.user != NULL
+			? redisCommand(c, "AUTH %s %s", u.user, u.password)
+			: redisCommand(c, "AUTH %s", u.password);
+	if (u.password != NULL && (r == NULL || r->type == REDIS_REPLY_ERROR)) {
+		snprintf(
+		    err, errlen, "Redis at %s refused the password", u.shown);
+		goto fail;
+	}
+	freeReplyObject(r);
+	r = NULL;
+	if (u.db != 0) {
+		r = redisCommand(c, "SELECT %d", u.db);
+		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+			snprintf(err, errlen, "Redis at %s has no db %d",
+			    u.shown, u.db);
+			goto fail;
+		}
+		freeReplyObject(r);
+	}
+	store_url_free(&u);
+	return c;
+fail:
+	freeReplyObject(r);
+	redisFree(c);
+	store_url_free(&u);
+	return NULL;
+}
+
+/* Adds one stored reminder's firings in [from, to): its next due time,
+ * and for a recurring one the occurrences after it. */
+static void
+add_stored_job(const struct config *cfg, const char *id, long long due,
+    const redisReply *h, long long from, long long to, struct list *l)
+{
+	const char *kind = hfield(h, "kind"), *target = hfield(h, "target");
+	const char *text = hfield(h, "text"), *tz = hfield(h, "tz");
+	const char *rrule = hfield(h, "rrule"), *dtstart = hfield(h, "dtstart");
+	const char *owner = hfield(h, "owner");
+	long long at = due;
+	int first = 1;
+
+	if (kind == NULL || strcmp(kind, "remind") != 0 || target == NULL ||
+	    text == NULL)
+		return;
+	if (tz == NULL || !recur_zone_valid(tz))
+		tz = cfg->timezone ? cfg->timezone : "UTC";
+	for (;;) {
+		struct item it;
+		struct buf b = BUF_INIT;
+
+		if (!first || at < from) {
+			/* A recurring reminder's later occurrences. */
+			if (rrule == NULL || dtstart == NULL ||
+			    recur_next(rrule, dtstart, tz,
+				(first && at < from ? from - 1 : at), &at,
+				1) != 1)
+				return;
+		}
+		first = 0;
+		if (at >= to)
+			return;
+		memset(&it, 0, sizeof(it));
+		it.at = at;
+		it.own[0] = xstrdup(tz);
+		it.own[1] = xstrdup(id);
+		it.own[2] = xstrdup(target[0] == '~' ? target + 1 : target);
+		it.tz = it.own[0];
+		it.what = "reminder";
+		it.source = it.own[1];
+		it.sub = "";
+		it.channel = it.own[2];
+		buf_printf(&b, "reminder #%s%s%s: %s", id,
+		    owner ? " from @" : "", owner ? owner : "", text);
+		it.text = buf_detach(&b);
+		if (l->n >= PREVIEW_MAX) {
+			free(it.text);
+			free(it.own[0]);
+			free(it.own[1]);
+			free(it.own[2]);
+			return;
+		}
+		add(l, &it);
+	}
+}
+
+/* The reminders set with /remind, from Redis.  Returns -1, with why in
+ * err, when they could not be read. */
+static int
+add_stored(const struct config *cfg, long long from, long long to,
+    struct list *l, char *err, size_t errlen)
+{
+	const char *prefix = cfg->redis_prefix ? cfg->redis_prefix : "pmbot:";
+	redisContext *c = stored_connect(cfg, err, errlen);
+	redisReply *ids, *due, *h;
+	char upto[24];
+	size_t i;
+	int rc = 0;
+
+	if (c == NULL)
+		return -1;
+	snprintf(upto, sizeof(upto), "(%lld", to);
+	ids = redisCommand(
+	    c, "ZRANGEBYSCORE %ssched:due -inf %s WITHSCORES", prefix, upto);
+	if (ids == NULL || ids->type != REDIS_REPLY_ARRAY) {
+		snprintf(err, errlen, "cannot read the stored reminders: %s",
+		    ids ? ids->str : c->errstr);
+		freeReplyObject(ids);
+		redisFree(c);
+		return -1;
+	}
+	/* One pipelined HGETALL per job. */
+	for (i = 0; i + 1 < ids->elements; i += 2)
+		redisAppendCommand(c, "HGETALL %ssched:job:%b", prefix,
+		    ids->element[i]->str, (size_t)ids->element[i]->len);
+	for (i = 0; i + 1 < ids->elements; i += 2) {
+		if (redisGetReply(c, (void **)&h) != REDIS_OK) {
+			snprintf(err, errlen,
+			    "cannot read the stored reminders: %s", c->errstr);
+			rc = -1;
+			break;
+		}
+		due = ids->element[i + 1];
+		if (h->type == REDIS_REPLY_ARRAY &&
+		    due->type == REDIS_REPLY_STRING)
+			add_stored_job(cfg, ids->element[i]->str,
+			    strtoll(due->str, NULL, 10), h, from, to, l);
+		freeReplyObject(h);
+	}
+	freeReplyObject(ids);
+	redisFree(c);
+	return rc;
+}
+
 int
 schedule_command(
     const struct config *cfg, const char *from, int days, int format)
@@ -307,7 +511,7 @@ schedule_command(
 	struct list list = {NULL, 0, 0};
 	struct buf out = BUF_INIT;
 	long long start, end;
-	char extra;
+	char extra, err[256];
 	size_t i;
 
 	if (days < 1)
@@ -332,6 +536,10 @@ schedule_command(
 	add_meetings(cfg, start, end, &list);
 	add_handoffs(cfg, start, end, &list);
 	add_deadlines(cfg, start, end, &list);
+	if (add_stored(cfg, start, end, &list, err, sizeof(err)) < 0)
+		fprintf(stderr,
+		    "pmbot: reminders set with /remind are not shown: %s\n",
+		    err);
 	qsort(list.v, list.n, sizeof(*list.v), by_time);
 	if (format == 1)
 		print_json(&list, &out);
@@ -340,8 +548,12 @@ schedule_command(
 	else
 		print_text(&list, &out);
 	fwrite(buf_str(&out), 1, out.len, stdout);
-	for (i = 0; i < list.n; i++)
+	for (i = 0; i < list.n; i++) {
 		free(list.v[i].text);
+		free(list.v[i].own[0]);
+		free(list.v[i].own[1]);
+		free(list.v[i].own[2]);
+	}
 	free(list.v);
 	buf_free(&out);
 	recur_cleanup();
