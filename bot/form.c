@@ -106,6 +106,20 @@ form_parse(
 }
 
 const char *
+form_repeated(const struct form *f, const char *const *keys)
+{
+	size_t i, j, seen;
+
+	for (j = 0; keys[j] != NULL; j++) {
+		seen = 0;
+		for (i = 0; i < f->n; i++)
+			if (strcmp(f->v[i].key, keys[j]) == 0 && ++seen > 1)
+				return keys[j];
+	}
+	return NULL;
+}
+
+const char *
 form_get(const struct form *f, const char *key)
 {
 	size_t i;

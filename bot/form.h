@@ -31,6 +31,10 @@ struct form {
 int form_parse(
     struct form *f, const char *body, size_t len, char *err, size_t errlen);
 /* The first value of key, or NULL. */
+/* The first of keys (a NULL-ended list) that f holds more than once, or
+ * NULL.  Some fields may repeat (Mattermost's user_mentions); those a
+ * request is identified by must not, or it could be read two ways. */
+const char *form_repeated(const struct form *f, const char *const *keys);
 const char *form_get(const struct form *f, const char *key);
 void form_free(struct form *f);
 

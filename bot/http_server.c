@@ -142,12 +142,38 @@ exchange_free(struct http_exchange *x)
 	free(x);
 }
 
-/* Copies the query string; lws splits it at '&' into fragments. */
+/* Appends s percent-encoded: everything but unreserved characters. */
+static void
+put_encoded(struct buf *q, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		    c == '.' || c == '~') {
+			buf_putc(q, (char)c);
+		} else {
+			buf_putc(q, '%');
+			buf_putc(q, hex[c >> 4]);
+			buf_putc(q, hex[c & 15]);
+		}
+	}
+}
+
+/* The query string, encoded again.  lws hands it over split at '&' with
+ * each fragment already decoded, so a "%26" in a value is a bare '&' by
+ * then: joined as is, "text=a%26user_name%3Dada" would become a field
+ * of its own.  Each fragment's name and value are re-encoded instead, so
+ * the form parser decodes every byte exactly once. */
 static char *
 copy_query(struct lws *wsi)
 {
 	struct buf q = BUF_INIT;
-	char *frag;
+	char *frag, *eq;
 	int i, n;
 
 	for (i = 0;; i++) {
@@ -155,11 +181,19 @@ copy_query(struct lws *wsi)
 		if (n <= 0)
 			break;
 		frag = xmalloc((size_t)n + 1);
-		if (lws_hdr_copy_fragment(
-			wsi, frag, n + 1, WSI_TOKEN_HTTP_URI_ARGS, i) >= 0) {
+		n = lws_hdr_copy_fragment(
+		    wsi, frag, n + 1, WSI_TOKEN_HTTP_URI_ARGS, i);
+		if (n >= 0) {
 			if (q.len > 0)
 				buf_putc(&q, '&');
-			buf_puts(&q, frag);
+			eq = memchr(frag, '=', (size_t)n);
+			put_encoded(
+			    &q, frag, eq ? (size_t)(eq - frag) : (size_t)n);
+			if (eq != NULL) {
+				buf_putc(&q, '=');
+				put_encoded(
+				    &q, eq + 1, (size_t)(n - (eq + 1 - frag)));
+			}
 		}
 		free(frag);
 	}

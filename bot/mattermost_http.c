@@ -321,7 +321,11 @@ route_command(struct http_exchange *x, void *priv)
 	struct buf text = BUF_INIT, ch = BUF_INIT;
 	const char *src, *token, *auth, *user, *user_id, *channel_id, *cname;
 	const char *command, *args;
-	char err[96];
+	static const char *const single[] = {"token", "user_id", "user_name",
+	    "channel_id", "channel_name", "team_id", "command", "text",
+	    "response_url", "trigger_id", "root_id", NULL};
+	const char *repeated;
+	char err[96], msg[128];
 	size_t len;
 
 	if (strcmp(http_exchange_method(x), "GET") == 0) {
@@ -335,7 +339,20 @@ route_command(struct http_exchange *x, void *priv)
 		form_free(&f);
 		log_info("mattermost: refused a slash command: %s", err);
 		count(mm, "command", 400);
-		respond_text(x, 400, "bad form encoding\n");
+		snprintf(msg, sizeof(msg), "bad form: %s\n", err);
+		respond_text(x, 400, msg);
+		return;
+	}
+	repeated = form_repeated(&f, single);
+	if (repeated != NULL) {
+		form_free(&f);
+		log_info("mattermost: refused a slash command: field %s "
+			 "appears twice",
+		    repeated);
+		count(mm, "command", 400);
+		snprintf(msg, sizeof(msg),
+		    "bad form: field \"%s\" appears twice\n", repeated);
+		respond_text(x, 400, msg);
 		return;
 	}
 	token = form_get(&f, "token");

@@ -139,6 +139,27 @@ hmac_matches_rfc4231(void **state)
 	assert_true(hmac_equal("", 0, "", 0));
 }
 
+/* Mentions may repeat; the fields a request is identified by may not. */
+static void
+identity_fields_must_not_repeat(void **state)
+{
+	static const char *const single[] = {"token", "user_name", NULL};
+	const char *ok = "text=hi&token=t&user_mentions=bob&"
+			 "user_mentions=carol&user_name=alice";
+	const char *twice = "text=hi&token=t&user_name=olly&user_name=ada";
+	char err[96];
+	struct form f;
+
+	(void)state;
+	assert_int_equal(form_parse(&f, ok, strlen(ok), err, sizeof(err)), 0);
+	assert_null(form_repeated(&f, single));
+	form_free(&f);
+	assert_int_equal(
+	    form_parse(&f, twice, strlen(twice), err, sizeof(err)), 0);
+	assert_string_equal(form_repeated(&f, single), "user_name");
+	form_free(&f);
+}
+
 int
 main(void)
 {
@@ -148,6 +169,7 @@ main(void)
 	    cmocka_unit_test(refuses_malformed_encodings),
 	    cmocka_unit_test(body_is_not_read_past_its_length),
 	    cmocka_unit_test(too_many_fields),
+	    cmocka_unit_test(identity_fields_must_not_repeat),
 	    cmocka_unit_test(hmac_matches_rfc4231),
 	};
 
