@@ -273,6 +273,21 @@ slash_route(struct mm *mm, const char *username, const char *tz, void *priv)
 		slash_release(s);
 		return;
 	}
+	/* A button's request is not signed as a whole: only the action is.
+	 * Who pressed comes from the user id, looked up on the server; the
+	 * name in the body is never taken for it.  (A slash command's body
+	 * is vouched for by its token.) */
+	if (s->action && username == NULL) {
+		log_warn("mattermost: a button press by unknown user id %s "
+			 "refused",
+		    s->user_id ? s->user_id : "(none)");
+		buf_printf(&s->eph,
+		    "%sCould not tell who pressed that; nothing "
+		    "was done. Try again.",
+		    s->eph.len ? "\n" : "");
+		slash_release(s);
+		return;
+	}
 	memset(&in, 0, sizeof(in));
 	in.user = username ? username : s->user;
 	in.user_id = s->user_id;

@@ -17,7 +17,7 @@ mac() {
 }
 click() {
   curl -s -w '\n%{http_code}' --max-time 10 -H 'Content-Type: application/json' \
-    --data-binary "{\"user_id\":\"$alice\",\"user_name\":\"alice\",\"channel_id\":\"$ch\",\"channel_name\":\"ask-experimenter\",\"post_id\":\"p\",\"type\":\"button\",\"context\":{\"action\":\"$1\",\"mac\":\"$2\"}}" \
+    --data-binary "{\"user_id\":\"${3:-$alice}\",\"user_name\":\"alice\",\"channel_id\":\"$ch\",\"channel_name\":\"ask-experimenter\",\"post_id\":\"p\",\"type\":\"button\",\"context\":{\"action\":\"$1\",\"mac\":\"$2\"}}" \
     "http://127.0.0.1:$BOT_PORT/mattermost/action"
 }
 out=$(click "guide start" "$(mac "guide start")")
@@ -28,4 +28,12 @@ out=$(click "guide" "$(mac "guide start")")
 [ "$(echo "$out" | tail -1)" = 403 ] || bot_fail "a changed action got: $out"
 sleep 0.5
 [ "$(answer_count)" = 1 ] || bot_fail "the refused click was answered"
-echo "ok: signed click runs as the user, a tampered one is refused"
+# A signed click with a user id the server does not know, and an
+# admin's name beside it: the name is not taken for who pressed.
+out=$(click "guide start" "$(mac "guide start")" nosuchuser000000000000000)
+[ "$(echo "$out" | tail -1)" = 200 ] || bot_fail "an unknown user's click got: $out"
+echo "$out" | grep -q "Could not tell who pressed that" || bot_fail "no word to the unknown user: $out"
+sleep 0.5
+[ "$(answer_count)" = 1 ] || bot_fail "the unknown user's click ran"
+grep -q "button press by unknown user id nosuchuser" "$T/bot.log" || bot_fail "not logged"
+echo "ok: signed click runs as the user, a tampered one and an unknown user's are refused"
