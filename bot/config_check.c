@@ -15,6 +15,7 @@
 #include <libical/ical.h>
 
 #include "config_check.h"
+#include "store.h"
 
 /* Longest value quoted back in a problem; longer ones are cut. */
 #define QUOTE_MAX 64
@@ -281,46 +282,21 @@ config_check_http_url(const char *s, struct buf *why)
 int
 config_check_redis_url(const char *s, struct buf *why)
 {
-	const char *p, *at, *slash;
-	size_t n;
+	struct store_url u;
+	char err[256];
 
-	if (has_space_or_control(s))
-		goto bad;
-	if (strncmp(s, "unix://", 7) == 0) {
-		p = s + 7;
-		if (p[0] != '/' || p[1] == '\0' || p[1] == '?')
-			goto bad;
-		p = strchr(p, '?');
-		if (p == NULL)
-			return 0;
-		if (strncmp(p, "?db=", 4) != 0 || p[4] == '\0' ||
-		    strspn(p + 4, "0123456789") != strlen(p + 4))
-			goto bad;
-		return 0;
-	}
-	if (strncmp(s, "redis://", 8) != 0) {
+	if (strncmp(s, "redis://", 8) != 0 && strncmp(s, "unix://", 7) != 0) {
 		buf_puts(why, "must start with redis:// or unix://");
 		return -1;
 	}
-	p = s + 8;
-	slash = strchr(p, '/');
-	n = slash != NULL ? (size_t)(slash - p) : strlen(p);
-	at = last_char(p, '@', n);
-	if (at != NULL) {
-		n -= (size_t)(at + 1 - p);
-		p = at + 1;
+	/* The parser the store connects with, so that what passes here is
+	 * what the bot can use. */
+	if (store_url_parse(s, &u, err, sizeof(err)) < 0) {
+		buf_printf(why, "is not a valid Redis URL: %s", err);
+		return -1;
 	}
-	if (check_authority(p, n) == -1)
-		goto bad;
-	if (slash != NULL && slash[1] != '\0' &&
-	    (strspn(slash + 1, "0123456789") != strlen(slash + 1) ||
-		strlen(slash + 1) > 5))
-		goto bad;
+	store_url_free(&u);
 	return 0;
-bad:
-	buf_puts(why, "is not a valid Redis URL (redis://[:password@]host"
-		      "[:port][/db] or unix:///path[?db=N])");
-	return -1;
 }
 
 char *

@@ -62,8 +62,11 @@ struct script {
 struct store {
 	uv_loop_t *loop;
 	char *prefix;
-	char *shown; /* the URL for the log, password masked */
-	char *host;  /* TCP, or NULL for a unix socket */
+	char *shown;      /* the URL for the log, password masked */
+	char *host;       /* TCP, or NULL for a unix socket */
+	int host_is_name; /* resolved (off the loop) before each connect */
+	int resolving;    /* st->gai is in flight */
+	uv_getaddrinfo_t gai;
 	int port;
 	char *path;
 	char *user;
@@ -241,6 +244,35 @@ store_parse_userinfo(
 	return 0;
 }
 
+/* A DNS name as a resolver takes it: dot-separated labels of letters,
+ * digits and inner hyphens, at most 63 bytes each and 253 in all. */
+static int
+store_host_name_ok(const char *h)
+{
+	size_t n = strlen(h), label = 0, i;
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = h[i];
+
+		if (c == '.') {
+			if (label == 0 || h[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '-'))
+			return 0;
+		if (c == '-' && label == 0)
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return label > 0 && h[n - 1] != '-';
+}
+
 static int
 store_parse_host(
     struct store_url *u, const char *s, size_t n, char *err, size_t errlen)
@@ -251,16 +283,10 @@ store_parse_host(
 	if (n == 0)
 		return store_url_error(err, errlen, "the URL has no host");
 	host = xstrndup(s, n);
-	if (strcmp(host, "localhost") == 0) {
-		free(host);
-		host = xstrdup("127.0.0.1");
-	}
 	if (inet_pton(AF_INET, host, addr) != 1 &&
-	    inet_pton(AF_INET6, host, addr) != 1) {
-		/* hiredis would resolve a name with a blocking
-		 * getaddrinfo on the loop thread (P10). */
+	    inet_pton(AF_INET6, host, addr) != 1 && !store_host_name_ok(host)) {
 		store_url_error(err, errlen,
-		    "host \"%s\" is not an IP address; use an IP literal, \"localhost\" or a unix:// socket",
+		    "host \"%.64s\" is neither an IP address nor a host name",
 		    host);
 		free(host);
 		return -1;
@@ -390,6 +416,12 @@ store_new(uv_loop_t *loop, const char *url, const char *prefix, char *err,
 	/* The store owns the parsed strings from here on. */
 	st->shown = u.shown;
 	st->host = u.host;
+	if (st->host != NULL) {
+		unsigned char a[sizeof(struct in6_addr)];
+
+		st->host_is_name = inet_pton(AF_INET, st->host, a) != 1 &&
+				   inet_pton(AF_INET6, st->host, a) != 1;
+	}
 	st->port = u.port;
 	st->path = u.path;
 	st->user = u.user;
@@ -650,8 +682,79 @@ store_connect_timeout(uv_timer_t *t)
  * is even connected so that they are the first bytes Redis sees; the
  * store counts as up only once they have been answered.
  */
+static void store_connect_to(struct store *st, const char *ip);
+
+static void
+store_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+	struct store *st = req->data;
+	struct addrinfo *ai;
+	char ip[INET6_ADDRSTRLEN], why[160];
+	int rc = -1;
+
+	st->resolving = 0;
+	st->open_handles--;
+	/* IPv4 first when the name has both, as Redis is most often bound
+	 * to an IPv4 address only ("localhost" may list ::1 first). */
+	for (ai = res; status == 0 && ai != NULL && rc != 0; ai = ai->ai_next)
+		if (ai->ai_family == AF_INET)
+			rc = uv_ip4_name(
+			    (struct sockaddr_in *)ai->ai_addr, ip, sizeof(ip));
+	for (ai = res; status == 0 && ai != NULL && rc != 0; ai = ai->ai_next)
+		if (ai->ai_family == AF_INET6)
+			rc = uv_ip6_name(
+			    (struct sockaddr_in6 *)ai->ai_addr, ip, sizeof(ip));
+	uv_freeaddrinfo(res);
+	if (st->stopping) {
+		store_maybe_done(st);
+		return;
+	}
+	if (rc != 0) {
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", st->host,
+		    status ? uv_strerror(status) : "no address");
+		store_conn_gone(st, why);
+		return;
+	}
+	store_connect_to(st, ip);
+}
+
+/* A host name is looked up again before every connect, on libuv's
+ * thread pool (hiredis would block the loop in getaddrinfo), so a
+ * Redis that moves to a new address is found on the next reconnect. */
 static void
 store_connect(struct store *st)
+{
+	struct addrinfo hints;
+	char port[16];
+	int rc;
+
+	if (st->path != NULL || !st->host_is_name) {
+		store_connect_to(st, st->host);
+		return;
+	}
+	if (st->resolving)
+		return;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", st->port);
+	st->gai.data = st;
+	rc = uv_getaddrinfo(
+	    st->loop, &st->gai, store_resolved, st->host, port, &hints);
+	if (rc != 0) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "cannot resolve %s: %s", st->host,
+		    uv_strerror(rc));
+		store_conn_gone(st, why);
+		return;
+	}
+	st->resolving = 1;
+	st->open_handles++;
+}
+
+static void
+store_connect_to(struct store *st, const char *ip)
 {
 	redisAsyncContext *ac;
 	int rc = 0;
@@ -659,7 +762,7 @@ store_connect(struct store *st)
 	if (st->path != NULL)
 		ac = redisAsyncConnectUnix(st->path);
 	else
-		ac = redisAsyncConnect(st->host, st->port);
+		ac = redisAsyncConnect(ip, st->port);
 	if (ac == NULL)
 		fatal("store: out of memory creating a redis context");
 	if (ac->err) {
@@ -745,6 +848,10 @@ store_stop(struct store *st, void (*done)(void *), void *priv)
 	st->done_priv = priv;
 	store_init_handles(st);
 	uv_timer_stop(&st->retry_timer);
+	/* A lookup in flight ends in store_resolved, cancelled or not; the
+	 * store is done only after it. */
+	if (st->resolving)
+		(void)uv_cancel((uv_req_t *)&st->gai);
 	if (st->ac == NULL) {
 		store_finish(st);
 		return;

@@ -2,13 +2,14 @@
  * libFuzzer target for the Redis URL parser (PMBOT_REDIS_URL and
  * redis.url come from the environment and the configuration file).
  * Beyond not crashing or leaking, it checks what store_new relies on:
- * an accepted URL names exactly one of an IP host and a socket path,
- * with a port and a database in range, and its logged form masks the
- * password; a refused one says why and leaves nothing behind.
+ * an accepted URL names exactly one of a host (an IP or a host name) and
+ * a socket path, with a port and a database in range, and its logged form masks
+ * the password; a refused one says why and leaves nothing behind.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stddef.h>
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,26 @@ is_ip(const char *host)
 
 	return inet_pton(AF_INET, host, addr) == 1 ||
 	       inet_pton(AF_INET6, host, addr) == 1;
+}
+
+/* A host name the resolver can take: letters, digits, '-' and '.', with
+ * no empty label and no label starting or ending with '-'. */
+static int
+is_name(const char *h)
+{
+	size_t n = strlen(h), i;
+
+	if (n == 0 || n > 253 || h[0] == '.' || h[0] == '-' ||
+	    h[n - 1] == '.' || h[n - 1] == '-')
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)h[i]) && h[i] != '-' && h[i] != '.')
+			return 0;
+		if (h[i] == '.' &&
+		    (h[i + 1] == '.' || h[i + 1] == '-' || h[i - 1] == '-'))
+			return 0;
+	}
+	return 1;
 }
 
 static void
@@ -67,7 +88,8 @@ check_accepted(const struct store_url *u)
 	if (u->db < 0 || u->db > 1000000)
 		abort();
 	if (u->host != NULL) {
-		if (!is_ip(u->host) || u->port < 1 || u->port > 65535)
+		if ((!is_ip(u->host) && !is_name(u->host)) || u->port < 1 ||
+		    u->port > 65535)
 			abort();
 		if (strncmp(u->shown, "redis://", 8) != 0)
 			abort();

@@ -216,7 +216,9 @@ test_bad_urls(void **state)
 	    {"", "empty"},
 	    {"http://127.0.0.1:6379", "redis:// or unix://"},
 	    {"rediss://127.0.0.1:6379", "TLS"},
-	    {"redis://redis.example.com:6379", "not an IP address"},
+	    {"redis://bad_host!:6379", "neither an IP address nor a host name"},
+	    {"redis://-redis:6379", "neither an IP address nor a host name"},
+	    {"redis://a..b:6379", "neither an IP address nor a host name"},
 	    {"redis://127.0.0.1:99999", "port"},
 	    {"redis://127.0.0.1:abc/0", "port"},
 	    {"redis://127.0.0.1:6379/zero", "database"},
@@ -228,6 +230,7 @@ test_bad_urls(void **state)
 	    {"unix:///tmp/r.sock?database=1", "db=N"},
 	};
 	static const char *good[] = {"redis://localhost:6380/2",
+	    "redis://redis:6379/0", "redis://redis-0.redis.pmbot.svc:6379",
 	    "redis://127.0.0.1", "redis://[::1]:6379/1",
 	    "redis://:p%40ss@127.0.0.1:6379", "unix:///tmp/r.sock?db=3"};
 	struct store *st;
