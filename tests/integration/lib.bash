@@ -44,11 +44,12 @@ start_redis() {
     --save '' --appendonly yes --daemonize no --logfile "$T/redis.log" "$@" 3>&- &
   REDIS_PID=$!
   local i
-  for i in $(seq 100); do
+  for i in $(seq 400); do
     redis-cli -s "$T/redis.sock" ping >/dev/null 2>&1 && break
     sleep 0.05
   done
-  [ "$(redis-cli -s "$T/redis.sock" dbsize)" = 0 ] || fail "redis did not start empty"
+  [ "$(redis-cli -s "$T/redis.sock" dbsize 2>&1)" = 0 ] ||
+    fail "redis did not start (or not empty): $(tail -5 "$T/redis.log" 2>/dev/null)"
   export PMBOT_REDIS_URL="unix://$T/redis.sock"
 }
 
@@ -88,7 +89,7 @@ say() {
 
 # expect PATTERN [seconds]: waits until stdout holds PATTERN (grep -E).
 expect() {
-  local pattern=$1 limit=${2:-10} i
+  local pattern=$1 limit=${2:-${PMBOT_TEST_WAIT:-30}} i
   for i in $(seq $((limit * 20))); do
     grep -qE -- "$pattern" "$T/out" && return 0
     kill -0 "$BOT_PID" 2>/dev/null || fail "bot exited while waiting for /$pattern/"
@@ -103,7 +104,7 @@ mark() {
 }
 
 expect_new() {
-  local pattern=$1 limit=${2:-10} i
+  local pattern=$1 limit=${2:-${PMBOT_TEST_WAIT:-30}} i
   for i in $(seq $((limit * 20))); do
     tail -n +"$((MARK + 1))" "$T/out" | grep -qE -- "$pattern" && return 0
     kill -0 "$BOT_PID" 2>/dev/null || fail "bot exited while waiting for /$pattern/"

@@ -56,7 +56,7 @@ start_slack_bot() {
 
 # wait_connections N [seconds]: until the fake counts N open sockets.
 wait_connections() {
-  local want=$1 limit=${2:-10} i
+  local want=$1 limit=${2:-${PMBOT_TEST_WAIT:-30}} i
   for i in $(seq $((limit * 20))); do
     [ "$(fake_js state 's.connections')" -ge "$want" ] 2>/dev/null && return 0
     sleep 0.05
@@ -81,7 +81,7 @@ fake_js() {
 
 # until_js WHAT EXPR [seconds]: waits until EXPR is true.
 until_js() {
-  local limit=${3:-10} i
+  local limit=${3:-${PMBOT_TEST_WAIT:-30}} i
   for i in $(seq $((limit * 10))); do
     [ "$(fake_js "$1" "$2")" = true ] && return 0
     sleep 0.1
