@@ -101,6 +101,12 @@ struct request {
 	int replied; /* how many replies went out */
 	long long started_ms;
 	void *hdata; /* the handler's own state while waiting */
+	/* A scheduled job's firing: its posts carry "<post_key>:<n>" as
+	 * their de-duplication key, so a job fired again by another
+	 * replica (its first firing died before confirming) does not say
+	 * anything twice.  NULL for a command. */
+	char *post_key;
+	int nposts;
 	/* Names this request in every log line about it, from the event
 	 * that brought it to its last reply: 16 hex digits, random, so the
 	 * logs of several replicas can be merged. */

@@ -153,6 +153,7 @@ request_free(struct request *req)
 	free(req->thread);
 	free(req->tz);
 	free(req->text);
+	free(req->post_key);
 	if (req->argv != NULL) {
 		char **p;
 

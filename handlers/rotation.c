@@ -202,6 +202,8 @@ duty_post(struct request *req, const char *channel, const char *thread,
     const struct message *m)
 {
 	struct post p;
+	struct buf key = BUF_INIT;
+	int rc;
 
 	if (req->bot == NULL || channel == NULL)
 		return -1;
@@ -209,7 +211,13 @@ duty_post(struct request *req, const char *channel, const char *thread,
 	p.channel = channel;
 	p.thread = thread;
 	p.msg = m;
-	return bot_post(req->bot, &p);
+	if (req->post_key != NULL) {
+		buf_printf(&key, "%s:%d", req->post_key, ++req->nposts);
+		p.dedup_key = buf_str(&key);
+	}
+	rc = bot_post(req->bot, &p);
+	buf_free(&key);
+	return rc;
 }
 
 static void
@@ -562,6 +570,10 @@ duty_job_fire(struct bot *bot, const struct sched_job *job,
 	const char *what = job_field(job, "what");
 	const struct rotation_conf *rc =
 	    config_rotation(&bot->cfg, job_field(job, "rot"));
+	struct buf key = BUF_INIT;
+
+	buf_printf(&key, "duty:%s:%lld", job->id, job->due);
+	req->post_key = buf_detach(&key);
 
 	if (what == NULL) {
 		done(token, 0);
