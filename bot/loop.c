@@ -308,7 +308,10 @@ reload(struct bot *bot)
 	}
 	config_problems_free(&probs);
 	if (!same(next.redis_url, bot->cfg.redis_url) ||
+	    !same(next.redis_prefix, bot->cfg.redis_prefix) ||
 	    !same(next.http_listen, bot->cfg.http_listen) ||
+	    !same(next.mm_team, bot->cfg.mm_team) ||
+	    !same(next.slack_api_url, bot->cfg.slack_api_url) ||
 	    !same(next.mm_url, bot->cfg.mm_url) ||
 	    !same(next.mm_token, bot->cfg.mm_token) ||
 	    !same(next.slack_app_token, bot->cfg.slack_app_token) ||
