@@ -21,6 +21,7 @@
 #include "limits.h"
 #include "log.h"
 #include "slack_int.h"
+#include "store.h"
 
 const char *
 slack_sig_reason(enum slack_sig_result r)
@@ -138,13 +139,10 @@ verified(struct slack *s, struct http_exchange *x)
 }
 
 static void
-route_commands(struct http_exchange *x, void *priv)
+commands_verified(struct slack *s, struct http_exchange *x)
 {
-	struct slack *s = priv;
 	cJSON *fields;
 
-	if (verified(s, x) < 0)
-		return;
 	fields = form_object(http_exchange_body(x), http_exchange_body_len(x));
 	if (!cJSON_IsString(
 		cJSON_GetObjectItemCaseSensitive(fields, "command"))) {
@@ -157,14 +155,11 @@ route_commands(struct http_exchange *x, void *priv)
 }
 
 static void
-route_events(struct http_exchange *x, void *priv)
+events_verified(struct slack *s, struct http_exchange *x)
 {
-	struct slack *s = priv;
 	cJSON *root;
 	const cJSON *type, *challenge;
 
-	if (verified(s, x) < 0)
-		return;
 	root = cJSON_ParseWithLength(
 	    http_exchange_body(x), http_exchange_body_len(x));
 	type = cJSON_GetObjectItemCaseSensitive(root, "type");
@@ -191,14 +186,11 @@ route_events(struct http_exchange *x, void *priv)
 }
 
 static void
-route_actions(struct http_exchange *x, void *priv)
+actions_verified(struct slack *s, struct http_exchange *x)
 {
-	struct slack *s = priv;
 	cJSON *fields, *payload = NULL;
 	const cJSON *p, *type;
 
-	if (verified(s, x) < 0)
-		return;
 	fields = form_object(http_exchange_body(x), http_exchange_body_len(x));
 	p = cJSON_GetObjectItemCaseSensitive(fields, "payload");
 	if (cJSON_IsString(p))
@@ -213,6 +205,85 @@ route_actions(struct http_exchange *x, void *priv)
 	}
 	cJSON_Delete(payload);
 	cJSON_Delete(fields);
+}
+
+/*
+ * A signed request is run once.  The signature alone is checked at once;
+ * then the signature is recorded in Redis for longer than the window in
+ * which its timestamp is accepted, and a request whose signature is
+ * already there is a replay (someone re-sending what they captured, or a
+ * proxy repeating it): answered 200 so nobody retries, and not run.
+ * Slack's own retries carry a new timestamp, hence a new signature; the
+ * events among them are de-duplicated by event id as over Socket Mode.
+ * With Redis unreachable the request is run: a command then says the
+ * state store is down, and the bot stays there for the rest.
+ */
+typedef void verified_cb(struct slack *s, struct http_exchange *x);
+
+struct once {
+	struct slack *s;
+	struct http_exchange *x;
+	verified_cb *next;
+};
+
+static void
+once_done(struct store *st, redisReply *r, const char *err, void *priv)
+{
+	struct once *o = priv;
+
+	(void)st;
+	(void)err;
+	if (r != NULL && r->type == REDIS_REPLY_NIL) {
+		log_warn("slack: refused %s: a replay of a request already "
+			 "run",
+		    http_exchange_path(o->x));
+		respond_text(o->x, 200, "");
+	} else {
+		o->next(o->s, o->x);
+	}
+	free(o);
+}
+
+static void
+run_once(struct slack *s, struct http_exchange *x, verified_cb *next)
+{
+	const char *sig = http_exchange_header(x, "x-slack-signature");
+	struct once *o;
+	int rc;
+
+	if (verified(s, x) < 0)
+		return;
+	o = xmalloc(sizeof(*o));
+	o->s = s;
+	o->x = x;
+	o->next = next;
+	rc = s->bot->store == NULL ? -1
+				   : store_cmd(s->bot->store, once_done, o,
+					 "SET %sslack:seen:%s 1 NX EX %d",
+					 store_prefix(s->bot->store), sig,
+					 2 * LIMIT_SLACK_SIG_WINDOW_S + 60);
+	if (rc < 0) {
+		free(o);
+		next(s, x);
+	}
+}
+
+static void
+route_commands(struct http_exchange *x, void *priv)
+{
+	run_once(priv, x, commands_verified);
+}
+
+static void
+route_events(struct http_exchange *x, void *priv)
+{
+	run_once(priv, x, events_verified);
+}
+
+static void
+route_actions(struct http_exchange *x, void *priv)
+{
+	run_once(priv, x, actions_verified);
 }
 
 void

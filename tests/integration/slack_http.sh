@@ -4,7 +4,8 @@
 # answered in the response; the URL verification challenge is echoed; a
 # signed event and a button press are answered like their Socket Mode
 # twins.  A bad signature, an old timestamp (a replay) or no signature is
-# refused with 401 before anything in the body is read.
+# refused with 401 before anything in the body is read; the very same
+# signed request sent again inside the window is answered 200 and not run.
 . "$(dirname "$0")/slack_lib.bash"
 command -v openssl >/dev/null 2>&1 || skip "openssl is not installed"
 SECRET=8f742231b10e8888abcd99yyyzzz85a5
@@ -54,6 +55,15 @@ out=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary "$form" "http
 out=$(post /slack/commands "${form}x" "" "$(sign "$(date +%s)" "$form")")
 [ "${out%% *}" = 401 ] || fail "body changed after signing: $out"
 grep -q 'refused /slack/commands: timestamp outside the 5-minute window' "$T/bot.err" || fail "no log line for the replay"
+# The very same signed request twice, inside the window: run once.
+form2="$form&trigger_id=replay.1"
+now=$(date +%s)
+sig=$(sign "$now" "$form2")
+out=$(post /slack/commands "$form2" "$now" "$sig")
+case $out in "200 {"*'`/brief`'*) ;; *) fail "the first of two identical requests: $out" ;; esac
+out=$(post /slack/commands "$form2" "$now" "$sig")
+[ "$out" = "200 " ] || fail "an identical request sent again was run: $out"
+grep -q 'refused /slack/commands: a replay of a request already run' "$T/bot.err" || fail "no log line for the identical request"
 
 # --- events ----------------------------------------------------------------------------
 out=$(post /slack/events '{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}' "" "" application/json)
