@@ -540,7 +540,8 @@ schedule_command(
 		fprintf(stderr,
 		    "pmbot: reminders set with /remind are not shown: %s\n",
 		    err);
-	qsort(list.v, list.n, sizeof(*list.v), by_time);
+	if (list.n > 0)
+		qsort(list.v, list.n, sizeof(*list.v), by_time);
 	if (format == 1)
 		print_json(&list, &out);
 	else if (format == 2)
