@@ -342,6 +342,19 @@ on_hup(uv_signal_t *s, int signum)
 	reload(s->data);
 }
 
+static void
+jira_checked(const struct jira_result *res, void *priv)
+{
+	struct bot *bot = priv;
+
+	if (res->ok)
+		log_info("jira: %s answers and accepts our credentials",
+		    bot->cfg.jira_url);
+	else
+		log_warn("jira: %s; /qa will say so until it is fixed",
+		    res->message ? res->message : "the check failed");
+}
+
 /* --- start-up ----------------------------------------------------------------
  */
 
@@ -509,6 +522,10 @@ bot_run(const struct bot_options *opt)
 			goto fail;
 	}
 	scheduler_start(bot->sched);
+	/* Jira is checked now, not at the first /qa, so a wrong URL or
+	 * token shows in the log when the operator starts the bot. */
+	if (bot->cfg.jira_url != NULL && jira_for_bot(bot) != NULL)
+		jira_check(bot->jira, jira_checked, bot);
 	bot->sdnotify = sdnotify_start(bot);
 	started = 1;
 	bot->exit_code = 0;

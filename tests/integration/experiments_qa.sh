@@ -67,6 +67,9 @@ export PMBOT_JIRA_URL=$J PMBOT_JIRA_USER=pmbot@example.com PMBOT_JIRA_TOKEN=jira
 
 start_redis
 start_bot
+# Jira is checked at start-up, before anyone types /qa.
+for i in $(seq 600); do grep -q "jira: .* answers and accepts our credentials" "$T/err" && break; sleep 0.05; done
+grep -q "jira: .* answers and accepts our credentials" "$T/err" || fail "no Jira check at start-up: $(tail -5 "$T/err")"
 
 # --- one ticket with the right fields -------------------------------------
 say '/brief add checkout-v2 https://docs.example.com/b/checkout-v2 title "Checkout v2"'
@@ -237,6 +240,8 @@ echo "ok: briefs, checklists and tickets survive a restart"
 
 # --- credentials rejected: said plainly ---------------------------------------
 PMBOT_JIRA_TOKEN=wrong-token start_bot
+for i in $(seq 600); do grep -q "warn  jira: .*credentials" "$T/err" && break; sleep 0.05; done
+grep -q "warn  jira: .*credentials" "$T/err" || fail "bad credentials not reported at start-up: $(tail -5 "$T/err")"
 say '/brief add creds-1 https://docs.example.com/b/creds-1'
 expect 'Registered brief creds-1'
 mark
