@@ -777,6 +777,7 @@ strmap_clear(struct strmap *m)
 	}
 	free(m->names);
 	free(m->values);
+	free(m->json);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -799,9 +800,12 @@ set_strmap(struct loader *ld, void *base, const struct config_key *k,
 				       "and '_', such as customfield_10010)");
 		else if (k->names != NULL && map_allows(k, item->string))
 			buf_puts(&why, "pmbot sets this field itself");
-		else if (!cJSON_IsString(item) || item->valuestring[0] == '\0')
-			buf_puts(&why, "expected a non-empty string");
-		else if (k->check != NULL)
+		else if (cJSON_IsNull(item) ||
+			 (cJSON_IsString(item) && item->valuestring[0] == '\0'))
+			buf_puts(&why, "expected a value (a string, or the "
+				       "object, array or number the field "
+				       "takes)");
+		else if (cJSON_IsString(item) && k->check != NULL)
 			k->check(item->valuestring, &why);
 		for (i = 0; why.len == 0 && i < m->n; i++)
 			if (strcmp(m->names[i], item->string) == 0)
@@ -813,8 +817,15 @@ set_strmap(struct loader *ld, void *base, const struct config_key *k,
 		m->names = xrealloc(m->names, (m->n + 1) * sizeof(m->names[0]));
 		m->values =
 		    xrealloc(m->values, (m->n + 1) * sizeof(m->values[0]));
+		m->json = xrealloc(m->json, (m->n + 1) * sizeof(m->json[0]));
 		m->names[m->n] = xstrdup(item->string);
-		m->values[m->n] = xstrdup(item->valuestring);
+		/* Select, user and multi-value fields take objects and
+		 * arrays: kept as JSON text and sent as they were written. */
+		m->json[m->n] = !cJSON_IsString(item);
+		m->values[m->n] = m->json[m->n] ? cJSON_PrintUnformatted(item)
+						: xstrdup(item->valuestring);
+		if (m->values[m->n] == NULL)
+			fatal("config: out of memory");
 		m->n++;
 	}
 	buf_free(&why);

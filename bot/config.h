@@ -23,6 +23,8 @@ struct strlist {
 struct strmap {
 	char **names;
 	char **values;
+	unsigned char *json; /* values[i] is JSON text (an object, array,
+			      * number or boolean), not a plain string */
 	size_t n;
 };
 

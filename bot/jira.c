@@ -611,11 +611,21 @@ jira_create_body(
 		cJSON_AddStringToObject(o,
 		    cfg_cloud(cfg) ? "accountId" : "name", cfg->jira_assignee);
 	}
-	for (i = 0; i < cfg->jira_fields.n; i++)
-		if (cJSON_GetObjectItemCaseSensitive(
-			f, cfg->jira_fields.names[i]) == NULL)
-			cJSON_AddStringToObject(f, cfg->jira_fields.names[i],
-			    cfg->jira_fields.values[i]);
+	for (i = 0; i < cfg->jira_fields.n; i++) {
+		const char *name = cfg->jira_fields.names[i];
+		const char *value = cfg->jira_fields.values[i];
+
+		if (cJSON_GetObjectItemCaseSensitive(f, name) != NULL)
+			continue;
+		if (cfg->jira_fields.json != NULL && cfg->jira_fields.json[i]) {
+			o = cJSON_Parse(value);
+			if (o == NULL)
+				fatal("jira: out of memory");
+			cJSON_AddItemToObject(f, name, o);
+		} else {
+			cJSON_AddStringToObject(f, name, value);
+		}
+	}
 	arr = cJSON_AddArrayToObject(root, "properties");
 	prop = cJSON_CreateObject();
 	cJSON_AddStringToObject(prop, "key", "pmbot.experiment");

@@ -550,19 +550,24 @@ read_source_file(const char *rel)
 	return buf_detach(&text);
 }
 
-/* jira.fields: what an operator writes lands in order; a name Jira
- * would not know, a field pmbot sets itself, a non-string value and a
- * duplicate are each a problem at their own path. */
+/* jira.fields: what an operator writes lands in order, strings as
+ * strings and the objects, arrays and numbers of select, multi-select
+ * and number fields as JSON text; a name Jira would not know, a field
+ * pmbot sets itself, an empty or null value and a duplicate are each a
+ * problem at their own path. */
 static void
 test_jira_fields_and_assignee(void **state)
 {
 	static const char good[] =
 	    "{\"jira\": {\"assignee\": \"5b10a2844c20165700ede21g\",\n"
 	    "  \"fields\": {\"customfield_10010\": \"Nimbus\",\n"
-	    "             \"duedate\": \"2026-12-01\"}}}";
+	    "             \"duedate\": \"2026-12-01\",\n"
+	    "             \"customfield_20\": {\"value\": \"High\"},\n"
+	    "             \"customfield_21\": [{\"name\": \"web\"}],\n"
+	    "             \"customfield_22\": 3}}}";
 	static const char bad[] =
 	    "{\"jira\": {\"fields\": {\"custom field\": \"x\",\n"
-	    "  \"summary\": \"mine\", \"customfield_1\": 7,\n"
+	    "  \"summary\": \"mine\", \"customfield_1\": null,\n"
 	    "  \"customfield_2\": \"\", \"customfield_3\": \"a\",\n"
 	    "  \"customfield_3\": \"b\"}}}";
 	struct config cfg;
@@ -573,11 +578,17 @@ test_jira_fields_and_assignee(void **state)
 		print_problems(&probs);
 	assert_int_equal(probs.n, 0);
 	assert_string_equal(cfg.jira_assignee, "5b10a2844c20165700ede21g");
-	assert_int_equal(cfg.jira_fields.n, 2);
+	assert_int_equal(cfg.jira_fields.n, 5);
 	assert_string_equal(cfg.jira_fields.names[0], "customfield_10010");
 	assert_string_equal(cfg.jira_fields.values[0], "Nimbus");
+	assert_false(cfg.jira_fields.json[0]);
 	assert_string_equal(cfg.jira_fields.names[1], "duedate");
 	assert_string_equal(cfg.jira_fields.values[1], "2026-12-01");
+	assert_string_equal(cfg.jira_fields.values[2], "{\"value\":\"High\"}");
+	assert_true(cfg.jira_fields.json[2]);
+	assert_string_equal(cfg.jira_fields.values[3], "[{\"name\":\"web\"}]");
+	assert_string_equal(cfg.jira_fields.values[4], "3");
+	assert_true(cfg.jira_fields.json[4]);
 	config_free(&cfg);
 	config_problems_free(&probs);
 
@@ -587,10 +598,12 @@ test_jira_fields_and_assignee(void **state)
 	    "digits and '_', such as customfield_10010)");
 	expect_problem(
 	    &probs, "$.jira.fields.summary: pmbot sets this field itself");
-	expect_problem(
-	    &probs, "$.jira.fields.customfield_1: expected a non-empty string");
-	expect_problem(
-	    &probs, "$.jira.fields.customfield_2: expected a non-empty string");
+	expect_problem(&probs,
+	    "$.jira.fields.customfield_1: expected a value (a string, or the "
+	    "object, array or number the field takes)");
+	expect_problem(&probs,
+	    "$.jira.fields.customfield_2: expected a value (a string, or the "
+	    "object, array or number the field takes)");
 	expect_problem(&probs, "$.jira.fields.customfield_3: duplicate key");
 	assert_int_equal(probs.n, 5);
 	assert_int_equal(cfg.jira_fields.n, 1);

@@ -357,8 +357,11 @@ test_create_body_v3_has_adf(void **state)
 static void
 test_create_body_assignee_and_fields(void **state)
 {
-	static char *names[] = {"customfield_10042", "duedate"};
-	static char *values[] = {"exp-checkout-cta-color", "2026-12-01"};
+	static char *names[] = {
+	    "customfield_10042", "duedate", "customfield_7", "customfield_8"};
+	static char *values[] = {"exp-checkout-cta-color", "2026-12-01",
+	    "{\"value\":\"High\"}", "[{\"name\":\"web\"}]"};
+	static unsigned char json[] = {0, 0, 1, 1};
 	struct config cfg;
 	char *body;
 	cJSON *root, *f;
@@ -369,7 +372,8 @@ test_create_body_assignee_and_fields(void **state)
 	cfg.jira_assignee = "5b10a2844c20165700ede21g";
 	cfg.jira_fields.names = names;
 	cfg.jira_fields.values = values;
-	cfg.jira_fields.n = 2;
+	cfg.jira_fields.json = json;
+	cfg.jira_fields.n = 4;
 	body = jira_create_body(&cfg, &issue, 3);
 	root = cJSON_Parse(body);
 	f = cJSON_GetObjectItem(root, "fields");
@@ -380,6 +384,9 @@ test_create_body_assignee_and_fields(void **state)
 	assert_string_equal(
 	    str_at(f, "customfield_10042", NULL), "exp-checkout-cta-color");
 	assert_string_equal(str_at(f, "duedate", NULL), "2026-12-01");
+	/* A select field's object and a multi-select's array go as JSON. */
+	assert_string_equal(str_at(f, "customfield_7", "value"), "High");
+	assert_true(cJSON_IsArray(cJSON_GetObjectItem(f, "customfield_8")));
 	assert_true(adf_valid(cJSON_GetObjectItem(f, "description")));
 	cJSON_Delete(root);
 	free(body);
