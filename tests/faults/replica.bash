@@ -48,10 +48,10 @@ JSON
   # Reminders, acknowledged in their threads while posting still works.
   local rem=()
   for k in 1 2 3 4; do
-    rem+=("$(mention alice ask-experimenter "@pmbot remind me in 14 seconds rf-$k")")
+    rem+=("$(mention alice ask-experimenter "@pmbot remind me in 30 seconds rf-$k")")
     FAULTS_COMMANDS=$((FAULTS_COMMANDS + 1))
   done
-  wait_answers 4 ask-experimenter 15
+  wait_answers 4 ask-experimenter 25
   for k in 1 2 3 4; do
     [ "$(answers ask-experimenter | js "d.filter(p=>/Reminder [0-9]+ set .*rf-$k/.test(p.message)).length")" = 1 ] ||
       bot_fail "reminder rf-$k was not acknowledged"
@@ -107,9 +107,13 @@ JSON
     [ "$code" = 503 ] || break
   done
   start_mm_bot bot2
-  local t0
+  local t0 deadline
   t0=$(now_ms)
-  for _ in $(seq 60); do
+  # B can fire the reminders only once A's 20 s scheduler lease has run
+  # out: wait by the clock, well past that, not by a count of tries.
+  deadline=$((due + 20000 + 25000))
+  [ "$deadline" -gt $((t0 + 25000)) ] || deadline=$((t0 + 25000))
+  while [ "$(now_ms)" -lt "$deadline" ]; do
     [ "$(posts_with 'Reminder:** rf-')" -ge 4 ] &&
       [ "$(answers | js 'd.filter(p=>p.root_id).length')" -ge 10 ] && break
     sleep 0.2
