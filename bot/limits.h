@@ -211,6 +211,10 @@
 /* A slash command still running after this answers "working on it" and
  * follows up through response_url; the server waits 30 s (§4.4). */
 #define LIMIT_MM_SLASH_WAIT_MS 2000
+/* How long a Mattermost button can be pressed after it was posted: its
+ * expiry is signed into its context.  Long enough for a reminder's
+ * snooze or an escalation's acknowledgement days later. */
+#define LIMIT_MM_BUTTON_LIFE_S (30 * 86400)
 /* response_url takes at most 5 posts (§4.5). */
 #define LIMIT_MM_RESPONSE_URL_USES 5
 /* Users' names and zones are cached in Redis this long. */

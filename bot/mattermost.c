@@ -18,6 +18,7 @@
 
 #include "bot.h"
 #include "buf.h"
+#include "clock.h"
 #include "limits.h"
 #include "log.h"
 #include "mattermost.h"
@@ -218,8 +219,11 @@ render_attachment(
     const struct message *m, const char *action_url, const char *key)
 {
 	cJSON *att = cJSON_CreateObject(), *fields, *actions, *a, *integ, *ctx;
-	char mac[HMAC_HEX_LEN], id[24];
+	char mac[HMAC_HEX_LEN], id[24], exp[24];
 	size_t i;
+
+	snprintf(exp, sizeof(exp), "%lld",
+	    clock_now_ms() / 1000 + LIMIT_MM_BUTTON_LIFE_S);
 
 	cJSON_AddStringToObject(
 	    att, "fallback", m->card_title ? m->card_title : buf_str(&m->text));
@@ -254,10 +258,8 @@ render_attachment(
 			ctx = cJSON_AddObjectToObject(integ, "context");
 			cJSON_AddStringToObject(
 			    ctx, "action", m->buttons[i].action);
-			if (hmac_sha256_hex(key, strlen(key),
-				m->buttons[i].action,
-				strlen(m->buttons[i].action), mac) < 0)
-				mac[0] = '\0';
+			cJSON_AddStringToObject(ctx, "exp", exp);
+			mm_button_mac(key, m->buttons[i].action, exp, mac);
 			cJSON_AddStringToObject(ctx, "mac", mac);
 			cJSON_AddItemToArray(actions, a);
 		}
@@ -308,11 +310,15 @@ mm_render_posts(const struct message *m, const char *channel_id,
  */
 
 void
-mm_action_mac(const struct mm *mm, const char *action, char out[HMAC_HEX_LEN])
+mm_button_mac(const char *key, const char *action, const char *exp,
+    char out[HMAC_HEX_LEN])
 {
-	if (hmac_sha256_hex(mm->action_key, strlen(mm->action_key), action,
-		strlen(action), out) < 0)
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s\n%s", action, exp);
+	if (hmac_sha256_hex(key, strlen(key), buf_str(&b), b.len, out) < 0)
 		out[0] = '\0';
+	buf_free(&b);
 }
 
 /*

@@ -17,6 +17,7 @@
 
 #include "bot.h"
 #include "buf.h"
+#include "clock.h"
 #include "form.h"
 #include "http_server.h"
 #include "limits.h"
@@ -24,6 +25,7 @@
 #include "mattermost_int.h"
 #include "metrics.h"
 #include "router.h"
+#include "store.h"
 
 /* One slash command or click between its request and its last reply. */
 struct mm_slash {
@@ -421,6 +423,31 @@ route_command(struct http_exchange *x, void *priv)
 	mm_user_lookup(mm, s->user_id, slash_route, s);
 }
 
+/* A signed click is used once: the first press of a button by a person
+ * on a post runs; the same request again (a double click, or someone
+ * re-sending what they captured) is told so and not run. */
+static void
+click_claimed(struct store *st, redisReply *r, const char *err, void *priv)
+{
+	struct mm_slash *s = priv;
+
+	(void)st;
+	if (r != NULL && r->type == REDIS_REPLY_NIL) {
+		log_info("mattermost: button \"%s\" pressed again by %s; not "
+			 "run twice",
+		    s->text, s->user_id);
+		buf_printf(&s->eph, "%sThat button was already used.",
+		    s->eph.len ? "\n" : "");
+		slash_release(s);
+		return;
+	}
+	if (r == NULL || r->type == REDIS_REPLY_ERROR)
+		log_warn("mattermost: cannot record a button press (%s); "
+			 "running it",
+		    r ? r->str : err);
+	mm_user_lookup(s->mm, s->user_id, slash_route, s);
+}
+
 static void
 route_action(struct http_exchange *x, void *priv)
 {
@@ -429,24 +456,31 @@ route_action(struct http_exchange *x, void *priv)
 	    http_exchange_body(x), http_exchange_body_len(x));
 	cJSON *ctx = cJSON_GetObjectItemCaseSensitive(o, "context");
 	cJSON *action = cJSON_GetObjectItemCaseSensitive(ctx, "action");
+	cJSON *exp = cJSON_GetObjectItemCaseSensitive(ctx, "exp");
 	cJSON *mac = cJSON_GetObjectItemCaseSensitive(ctx, "mac");
 	cJSON *uid = cJSON_GetObjectItemCaseSensitive(o, "user_id");
 	cJSON *uname = cJSON_GetObjectItemCaseSensitive(o, "user_name");
 	cJSON *cid = cJSON_GetObjectItemCaseSensitive(o, "channel_id");
 	cJSON *cname = cJSON_GetObjectItemCaseSensitive(o, "channel_name");
-	char want[HMAC_HEX_LEN];
+	cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "post_id");
+	char want[HMAC_HEX_LEN], click[HMAC_HEX_LEN];
+	struct buf b = BUF_INIT;
 	struct mm_slash *s;
 	const char *known;
+	long long until, left;
+	int rc;
 
 	if (!cJSON_IsString(action) || !cJSON_IsString(mac) ||
-	    !cJSON_IsString(uid) || !cJSON_IsString(cid) ||
+	    !cJSON_IsString(exp) || !cJSON_IsString(uid) ||
+	    !cJSON_IsString(cid) ||
 	    !utf8_valid(action->valuestring, strlen(action->valuestring))) {
 		cJSON_Delete(o);
 		count(mm, "action", 400);
 		respond_text(x, 400, "not a button of this bot\n");
 		return;
 	}
-	mm_action_mac(mm, action->valuestring, want);
+	mm_button_mac(
+	    mm->action_key, action->valuestring, exp->valuestring, want);
 	if (want[0] == '\0' || !hmac_streq(want, mac->valuestring)) {
 		cJSON_Delete(o);
 		log_info("mattermost: refused a button click with a bad "
@@ -455,6 +489,8 @@ route_action(struct http_exchange *x, void *priv)
 		respond_text(x, 403, "bad signature\n");
 		return;
 	}
+	until = strtoll(exp->valuestring, NULL, 10);
+	left = until - clock_now_ms() / 1000;
 	count(mm, "action", 200);
 	s = slash_new(mm, x, 1);
 	s->user_id = xstrdup(uid->valuestring);
@@ -465,9 +501,34 @@ route_action(struct http_exchange *x, void *priv)
 			     : cJSON_IsString(cname) ? cname->valuestring
 						     : cid->valuestring);
 	s->text = xstrdup(action->valuestring);
+	if (left <= 0) {
+		log_info("mattermost: button \"%s\" pressed after it expired",
+		    s->text);
+		buf_printf(&s->eph,
+		    "%sThat button has expired; run the "
+		    "command again.",
+		    s->eph.len ? "\n" : "");
+		cJSON_Delete(o);
+		slash_release(s);
+		return;
+	}
+	/* The key names the click (button, person, post) by a MAC, so no
+	 * text from the request ends up in a Redis key. */
+	buf_printf(&b, "%s|%s|%s", mac->valuestring, uid->valuestring,
+	    cJSON_IsString(pid) ? pid->valuestring : "");
+	if (hmac_sha256_hex(mm->action_key, strlen(mm->action_key), buf_str(&b),
+		b.len, click) < 0)
+		click[0] = '\0';
+	buf_free(&b);
 	cJSON_Delete(o);
 	log_info("mattermost: button \"%s\" pressed", s->text);
-	mm_user_lookup(mm, s->user_id, slash_route, s);
+	rc = click[0] == '\0' || mm->bot->store == NULL
+		 ? -1
+		 : store_cmd(mm->bot->store, click_claimed, s,
+		       "SET %smm:click:%s 1 NX EX %lld",
+		       store_prefix(mm->bot->store), click, left + 60);
+	if (rc < 0)
+		mm_user_lookup(mm, s->user_id, slash_route, s);
 }
 
 void

@@ -140,9 +140,10 @@ int mm_post_message(struct mm *mm, const char *channel_id, const char *root_id,
  * one per part of a long text; a cJSON array the caller deletes. */
 cJSON *mm_render_responses(
     const struct mm *mm, const struct message *m, int ephemeral);
-/* The HMAC a button's context carries for action. */
-void mm_action_mac(
-    const struct mm *mm, const char *action, char out[HMAC_HEX_LEN]);
+/* The HMAC a button's context carries: over the action and its expiry
+ * (unix seconds, as a string), under key. */
+void mm_button_mac(const char *key, const char *action, const char *exp,
+    char out[HMAC_HEX_LEN]);
 
 /* --- mattermost_http.c ---------------------------------------------------- */
 

@@ -74,7 +74,7 @@ act() {
 }
 [ "$(act 'nope')" = 400 ] || bot_fail "bad JSON click"
 [ "$(act "{\"user_id\":\"$alice\",\"channel_id\":\"$ch\",\"context\":{\"action\":\"guide\"}}")" = 400 ] || bot_fail "unsigned click"
-[ "$(act "{\"user_id\":\"$alice\",\"channel_id\":\"$ch\",\"context\":{\"action\":\"guide\",\"mac\":\"00\"}}")" = 403 ] || bot_fail "badly signed click"
+[ "$(act "{\"user_id\":\"$alice\",\"channel_id\":\"$ch\",\"context\":{\"action\":\"guide\",\"exp\":\"9999999999\",\"mac\":\"00\"}}")" = 403 ] || bot_fail "badly signed click"
 sleep 0.5
 [ "$(answer_count)" = 1 ] || bot_fail "bad requests were answered: $(answers)"
 

@@ -48,9 +48,10 @@ FAKE=$fake
 st=$(fake_get /_fake/state)
 ch=$(echo "$st" | js 'd.channels.find(c=>c.name==="ask-experimenter").id')
 alice=$(echo "$st" | js 'd.users.find(u=>u.username==="alice").id')
-mac=$(node -e 'const c=require("crypto");const [s,a]=process.argv.slice(1);const k=c.createHmac("sha256",s).update("pmbot button key v1").digest("hex");console.log(c.createHmac("sha256",k).update(a).digest("hex"))' "$PMBOT_ACTION_SECRET" guide)
+exp=$(($(date +%s) + 3600))
+mac=$(node -e 'const c=require("crypto");const [s,a,e]=process.argv.slice(1);const k=c.createHmac("sha256",s).update("pmbot button key v1").digest("hex");console.log(c.createHmac("sha256",k).update(a+"\n"+e).digest("hex"))' "$PMBOT_ACTION_SECRET" guide "$exp")
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'Content-Type: application/json' \
-  --data "{\"user_id\":\"$alice\",\"user_name\":\"alice\",\"channel_id\":\"$ch\",\"context\":{\"action\":\"guide\",\"mac\":\"$mac\"}}" \
+  --data "{\"user_id\":\"$alice\",\"user_name\":\"alice\",\"channel_id\":\"$ch\",\"post_id\":\"p1\",\"context\":{\"action\":\"guide\",\"exp\":\"$exp\",\"mac\":\"$mac\"}}" \
   "http://127.0.0.1:$port/mattermost/action")
 [ "$code" = 200 ] || bot_fail "the click got $code"
 wait_answers 1 ask-experimenter 20

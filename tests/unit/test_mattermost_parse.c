@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "limits.h"
 #include "mattermost_int.h"
 #include "message.h"
@@ -239,7 +240,8 @@ static void
 cards_become_attachments_with_signed_buttons(void **state)
 {
 	struct message *m = message_new();
-	char **bodies, mac[HMAC_HEX_LEN];
+	char **bodies, mac[HMAC_HEX_LEN], signed_text[64];
+	const char *exp;
 	cJSON *b, *att, *act, *ctx;
 	size_t n;
 
@@ -278,7 +280,15 @@ cards_become_attachments_with_signed_buttons(void **state)
 	    "http://127.0.0.1:8787/mattermost/action");
 	assert_string_equal(
 	    cJSON_GetObjectItem(ctx, "action")->valuestring, "ack 42");
-	assert_int_equal(hmac_sha256_hex("sekrit", 6, "ack 42", 6, mac), 0);
+	/* The MAC covers the action and the expiry, which is the button's
+	 * life from now. */
+	exp = cJSON_GetObjectItem(ctx, "exp")->valuestring;
+	assert_true(strtoll(exp, NULL, 10) >=
+		    clock_now_ms() / 1000 + LIMIT_MM_BUTTON_LIFE_S - 5);
+	snprintf(signed_text, sizeof(signed_text), "ack 42\n%s", exp);
+	assert_int_equal(
+	    hmac_sha256_hex("sekrit", 6, signed_text, strlen(signed_text), mac),
+	    0);
 	assert_string_equal(cJSON_GetObjectItem(ctx, "mac")->valuestring, mac);
 	cJSON_Delete(b);
 	outbox_split_free(bodies);
